@@ -1,0 +1,71 @@
+// gramkit CLI — opening the engine on the embedded default and resolving
+// account arguments.
+#include "context.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <iostream>
+#include <system_error>
+
+#include "values.hpp"
+
+namespace gramkit::cli {
+namespace fs = std::filesystem;
+
+Engine& Context::engine() {
+    if (engine_) return *engine_;
+
+    auto level = parse_log_level(options_.log_level);
+    if (!level) throw UsageError("--log-level: " + level.error().message);
+
+    std::error_code ec;
+    const fs::path data_dir = fs::absolute(options_.data_dir.empty() ? "gramkit-data" : options_.data_dir, ec);
+    if (ec) throw CommandError(ErrorCode::invalid_argument, "--data-dir: " + ec.message());
+    if (!fs::exists(data_dir, ec)) {
+        fs::create_directories(data_dir, ec);
+        if (ec) {
+            throw CommandError(ErrorCode::unavailable,
+                               "cannot create data directory " + data_dir.string() + ": " + ec.message());
+        }
+        // It holds the key file and the database: owner only.
+        ::chmod(data_dir.c_str(), 0700);
+    } else if (!fs::is_directory(data_dir, ec)) {
+        throw CommandError(ErrorCode::invalid_argument, "--data-dir: " + data_dir.string() + " is not a directory");
+    }
+
+    EngineConfig config;
+    config.data_dir = data_dir.string();
+    config.storage_url = options_.storage_url.empty() ? "sqlite://" + (data_dir / "gramkit.db").string()
+                                                      : options_.storage_url;
+    config.log_level = *level;
+
+    const fs::path key_file = data_dir / "gramkit.keys";
+    const bool key_file_existed = fs::exists(key_file, ec);
+
+    engine_ = unwrap(Engine::open(std::move(config)));
+
+    if (!key_file_existed && fs::exists(key_file, ec)) {
+        std::cerr << "gramkit: created key file " << key_file.string()
+                  << " (mode 0600). Back it up: without it the stored passwords, proxy passwords and"
+                     " cookies cannot be decrypted.\n";
+    }
+    return *engine_;
+}
+
+Account Context::find_account(std::string_view id_or_username) {
+    if (id_or_username.empty()) throw UsageError("an account id or username is required");
+    auto& accounts = engine().accounts();
+    if (auto id = parse_id(id_or_username)) {
+        auto by_id = accounts.get(*id);
+        if (by_id) return *by_id;
+        if (by_id.error().code != ErrorCode::not_found) throw CommandError(by_id.error());
+    }
+    auto by_name = accounts.get_by_username(id_or_username);
+    if (!by_name && by_name.error().code == ErrorCode::not_found) {
+        throw CommandError(ErrorCode::not_found, "no account with id or username '" + sanitize(id_or_username) + "'");
+    }
+    return unwrap(std::move(by_name));
+}
+
+}  // namespace gramkit::cli

@@ -1,0 +1,86 @@
+// gramkit — the Engine: the composition root (DESIGN.md §1). It opens the
+// storage backend and the key ring from a configuration and owns every
+// service. Hosts create one Engine per data store and share it between
+// threads.
+//
+// Ownership: `Engine::open` returns a unique_ptr the caller owns; the
+// service references it hands out live as long as the Engine.
+// Thread-safety: every method and every service may be used from any thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gramkit/accounts.hpp"
+#include "gramkit/clock.hpp"
+#include "gramkit/error.hpp"
+#include "gramkit/export.hpp"
+#include "gramkit/log.hpp"
+#include "gramkit/proxies.hpp"
+#include "gramkit/sessions.hpp"
+#include "gramkit/vault.hpp"
+
+namespace gramkit {
+
+struct EngineConfig {
+    /// `sqlite:///abs/path.db`, `sqlite://relative.db`, `sqlite::memory:` or
+    /// `postgresql://user:pass@host:port/db`. Empty = `sqlite://<data_dir>/gramkit.db`.
+    std::string storage_url;
+    /// Directory for the default database and key file. Empty = ".".
+    std::string data_dir;
+    /// Key file ("<key-id> <base64 key>" per line). Empty =
+    /// `<data_dir>/gramkit.keys`, created with one fresh key (mode 0600) on
+    /// first use, with a log line saying so.
+    std::string key_file;
+    /// If set, keys are read from this environment variable instead (same
+    /// format; lines may be separated by ';' as well) and never written.
+    std::string key_env;
+    LogLevel log_level = LogLevel::info;
+    std::size_t storage_pool_size = 4;
+    /// Consecutive failures that mark a proxy unhealthy.
+    int proxy_failure_threshold = 3;
+    /// Time source; nullptr = system clock. Tests inject a ManualClock.
+    std::shared_ptr<const Clock> clock;
+    /// Log sink; nullptr = logfmt lines on stderr.
+    LogSink log_sink;
+};
+
+/// Reads a configuration from a JSON object. Keys: storage_url, data_dir,
+/// key_file, key_env, log_level ("trace".."off"), storage_pool_size (1..64),
+/// proxy_failure_threshold (1..1000). Unknown keys and wrong types are
+/// `invalid_argument` errors naming the key.
+GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);
+
+class GRAMKIT_API Engine {
+public:
+    /// Opens storage (applying migrations), loads or creates the key ring
+    /// and builds the services.
+    static Result<std::unique_ptr<Engine>> open(EngineConfig config);
+    /// Same, from a JSON configuration (see parse_engine_config).
+    static Result<std::unique_ptr<Engine>> open(std::string_view config_json);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    AccountService& accounts() noexcept;
+    ProxyService& proxies() noexcept;
+    SessionService& sessions() noexcept;
+    SessionManager& session_manager() noexcept;
+    Vault& vault() noexcept;
+    Logger& logger() noexcept;
+    const Clock& clock() const noexcept;
+    /// The storage URL with any password hidden.
+    const std::string& storage_url() const noexcept;
+
+private:
+    struct Impl;
+    explicit Engine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+/// "0.1.0"
+GRAMKIT_API const char* version() noexcept;
+
+}  // namespace gramkit

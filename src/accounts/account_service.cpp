@@ -1,0 +1,164 @@
+// AccountService: validation, encryption of secrets and the guarded status
+// machine on top of AccountRepository.
+#include <string>
+
+#include "accounts/secret_codec.hpp"
+#include "accounts/services.hpp"
+#include "accounts/validation.hpp"
+
+namespace gramkit::accounts {
+namespace {
+
+class AccountServiceImpl final : public AccountService {
+public:
+    explicit AccountServiceImpl(const ServiceContext& ctx) : ctx_(ctx), repo_(ctx.backend.accounts()) {}
+
+    Result<Account> create(const NewAccount& spec) override {
+        GK_TRY(validate_username(spec.username));
+        GK_TRY(validate_password(spec.password));
+        if (spec.email) GK_TRY(validate_email(*spec.email));
+        if (spec.totp_seed) GK_TRY(validate_password(*spec.totp_seed, "totp_seed"));
+        GK_ASSIGN_OR_RETURN(auto labels, normalize_labels(spec.labels));
+
+        storage::AccountRecord rec;
+        Account& a = rec.account;
+        a.id = ctx_.ids.next();
+        a.username = spec.username;
+        a.email = spec.email;
+        a.labels = std::move(labels);
+        a.status = AccountStatus::active;
+        a.status_reason = "created";
+        a.has_totp_seed = spec.totp_seed.has_value();
+        a.created_at = a.updated_at = ctx_.clock.now();
+        GK_ASSIGN_OR_RETURN(rec.password_envelope, seal_secret(ctx_.keys, kAccountPassword, a.id, spec.password));
+        if (spec.totp_seed) {
+            GK_ASSIGN_OR_RETURN(rec.totp_envelope, seal_secret(ctx_.keys, kAccountTotpSeed, a.id, *spec.totp_seed));
+        }
+        GK_TRY(repo_.insert(rec));
+        ctx_.log.info("accounts", "account.created", {{"account_id", std::to_string(a.id)}, {"username", a.username}});
+        return a;
+    }
+
+    Result<Account> get(std::int64_t id) override {
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get(id));
+        return std::move(rec.account);
+    }
+
+    Result<Account> get_by_username(std::string_view username) override {
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get_by_username(username));
+        return std::move(rec.account);
+    }
+
+    Result<Page<Account>> list(const AccountFilter& filter) override {
+        GK_TRY(validate_limit(filter.limit));
+        if (filter.label) GK_TRY(validate_label(*filter.label));
+        GK_ASSIGN_OR_RETURN(auto page, repo_.list(filter));
+        Page<Account> out;
+        out.next_after = page.next_after;
+        out.items.reserve(page.items.size());
+        for (auto& rec : page.items) out.items.push_back(std::move(rec.account));
+        return out;
+    }
+
+    Result<Account> update(std::int64_t id, const AccountUpdate& u) override {
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get(id));
+        Account& a = rec.account;
+        if (u.username) {
+            GK_TRY(validate_username(*u.username));
+            a.username = *u.username;
+        }
+        if (u.password) {
+            GK_TRY(validate_password(*u.password));
+            GK_ASSIGN_OR_RETURN(rec.password_envelope, seal_secret(ctx_.keys, kAccountPassword, id, *u.password));
+        }
+        if (u.email) {
+            if (*u.email) GK_TRY(validate_email(**u.email));
+            a.email = *u.email;
+        }
+        if (u.totp_seed) {
+            if (*u.totp_seed) {
+                GK_TRY(validate_password(**u.totp_seed, "totp_seed"));
+                GK_ASSIGN_OR_RETURN(rec.totp_envelope, seal_secret(ctx_.keys, kAccountTotpSeed, id, **u.totp_seed));
+            } else {
+                rec.totp_envelope.reset();
+            }
+            a.has_totp_seed = rec.totp_envelope.has_value();
+        }
+        if (u.labels) {
+            GK_ASSIGN_OR_RETURN(a.labels, normalize_labels(*u.labels));
+        }
+        a.updated_at = ctx_.clock.now();
+        GK_TRY(repo_.update(rec));
+        ctx_.log.info("accounts", "account.updated", {{"account_id", std::to_string(id)}});
+        return std::move(a);
+    }
+
+    Status remove(std::int64_t id) override {
+        GK_TRY(repo_.remove(id));
+        ctx_.log.info("accounts", "account.deleted", {{"account_id", std::to_string(id)}});
+        return {};
+    }
+
+    Result<Account> change_status(std::int64_t id, AccountStatus to, std::string_view reason,
+                                  std::optional<Timestamp> until) override {
+        if (reason.size() > 500) return fail(ErrorCode::invalid_argument, "reason must be at most 500 bytes", "reason");
+        const Timestamp now = ctx_.clock.now();
+        if (to == AccountStatus::cooldown) {
+            if (!until) return fail(ErrorCode::invalid_argument, "a cooldown needs an 'until' time", "until");
+            if (*until <= now) return fail(ErrorCode::invalid_argument, "cooldown 'until' must be in the future", "until");
+        } else if (until) {
+            return fail(ErrorCode::invalid_argument, "'until' is only allowed with status cooldown", "until");
+        }
+        GK_ASSIGN_OR_RETURN(auto current, get(id));
+        if (!status_transition_allowed(current.status, to)) {
+            return fail(ErrorCode::conflict,
+                        "account " + std::to_string(id) + " cannot go from " + std::string(to_string(current.status)) +
+                            " to " + std::string(to_string(to)),
+                        "status");
+        }
+        StatusChange change{id, current.status, to, std::string(reason), until, now};
+        // Compare-and-set in the repository: a concurrent change between our
+        // read and this write turns into `conflict` instead of a lost update.
+        GK_TRY(repo_.change_status(change));
+        ctx_.log.info("accounts", "account.status_changed",
+                      {{"account_id", std::to_string(id)},
+                       {"from", std::string(to_string(current.status))},
+                       {"to", std::string(to_string(to))},
+                       {"reason", std::string(reason)}});
+        current.status = to;
+        current.status_reason = std::string(reason);
+        current.cooldown_until = until;
+        current.updated_at = now;
+        return current;
+    }
+
+    Result<std::vector<StatusChange>> status_history(std::int64_t id, std::size_t limit) override {
+        GK_TRY(validate_limit(limit));
+        GK_TRY(repo_.get(id));  // not_found for an unknown account rather than an empty history
+        return repo_.history(id, limit);
+    }
+
+    Result<std::string> reveal_password(std::int64_t id) override {
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get(id));
+        return open_secret(ctx_.keys, kAccountPassword, id, rec.password_envelope);
+    }
+
+    Result<std::optional<std::string>> reveal_totp_seed(std::int64_t id) override {
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get(id));
+        if (!rec.totp_envelope) return std::optional<std::string>{};
+        GK_ASSIGN_OR_RETURN(auto seed, open_secret(ctx_.keys, kAccountTotpSeed, id, *rec.totp_envelope));
+        return std::optional<std::string>(std::move(seed));
+    }
+
+private:
+    ServiceContext ctx_;
+    storage::AccountRepository& repo_;
+};
+
+}  // namespace
+
+std::unique_ptr<AccountService> make_account_service(const ServiceContext& ctx) {
+    return std::make_unique<AccountServiceImpl>(ctx);
+}
+
+}  // namespace gramkit::accounts

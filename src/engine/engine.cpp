@@ -1,0 +1,109 @@
+// The Engine: builds the object graph from a configuration. This is the only
+// place that picks concrete classes (DESIGN.md §1).
+#include "gramkit/engine.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "accounts/services.hpp"
+#include "engine/key_store.hpp"
+#include "gramkit/ids.hpp"
+#include "storage/repositories.hpp"
+
+namespace gramkit {
+
+struct Engine::Impl {
+    EngineConfig config;
+    std::shared_ptr<const Clock> clock;
+    std::unique_ptr<Logger> logger;
+    std::unique_ptr<IdGenerator> ids;
+    std::unique_ptr<crypto::KeyRing> keys;
+    std::unique_ptr<storage::Backend> backend;
+    std::string redacted_url;
+    std::unique_ptr<AccountService> accounts;
+    std::unique_ptr<ProxyService> proxies;
+    std::unique_ptr<SessionService> sessions;
+    std::unique_ptr<SessionManager> session_manager;
+    std::unique_ptr<Vault> vault;
+};
+
+namespace {
+
+std::string join_path(const std::string& dir, const std::string& file) {
+    if (dir.empty()) return file;
+    return dir.back() == '/' ? dir + file : dir + "/" + file;
+}
+
+Status ensure_directory(const std::string& dir) {
+    if (dir.empty()) return {};
+    if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return {};
+    return fail(ErrorCode::unavailable, "cannot create data directory " + dir + ": " + std::strerror(errno), "data_dir");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
+    auto impl = std::make_unique<Impl>();
+    impl->clock = config.clock ? config.clock : SystemClock::shared();
+    impl->logger = std::make_unique<Logger>(impl->clock, config.log_level, config.log_sink);
+    impl->ids = std::make_unique<IdGenerator>(impl->clock);
+
+    const std::string data_dir = config.data_dir.empty() ? "." : config.data_dir;
+    const bool needs_data_dir = config.storage_url.empty() || (config.key_env.empty() && config.key_file.empty());
+    if (needs_data_dir) GK_TRY(ensure_directory(data_dir));
+
+    // Keys first: a storage URL that works with a missing key would let the
+    // engine start and then fail on the first secret.
+    if (!config.key_env.empty()) {
+        GK_ASSIGN_OR_RETURN(impl->keys, engine::load_keys_from_env(config.key_env));
+    } else {
+        if (config.key_file.empty()) config.key_file = join_path(data_dir, "gramkit.keys");
+        GK_ASSIGN_OR_RETURN(impl->keys, engine::load_or_create_key_file(config.key_file, *impl->logger));
+    }
+
+    if (config.storage_url.empty()) config.storage_url = "sqlite://" + join_path(data_dir, "gramkit.db");
+    storage::OpenOptions options;
+    options.pool_size = config.storage_pool_size;
+    GK_ASSIGN_OR_RETURN(impl->backend, storage::Backend::open(config.storage_url, options));
+    impl->redacted_url = impl->backend->database().redacted_url();
+
+    accounts::ServiceContext ctx{*impl->backend, *impl->keys, *impl->clock, *impl->ids, *impl->logger,
+                                 config.proxy_failure_threshold};
+    impl->accounts = accounts::make_account_service(ctx);
+    impl->proxies = accounts::make_proxy_service(ctx);
+    impl->sessions = accounts::make_session_service(ctx);
+    impl->session_manager = accounts::make_session_manager(ctx);
+    accounts::KeyRingPersister persist;
+    if (config.key_env.empty()) {
+        persist = [path = config.key_file](const crypto::KeyRing& keys) { return engine::write_key_file(path, keys); };
+    }
+    impl->vault = accounts::make_vault(ctx, std::move(persist));
+
+    impl->logger->info("engine", "engine.opened",
+                       {{"storage", impl->redacted_url}, {"key_id", impl->keys->newest_key_id()}});
+    impl->config = std::move(config);
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<std::unique_ptr<Engine>> Engine::open(std::string_view config_json) {
+    GK_ASSIGN_OR_RETURN(auto config, parse_engine_config(config_json));
+    return open(std::move(config));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+AccountService& Engine::accounts() noexcept { return *impl_->accounts; }
+ProxyService& Engine::proxies() noexcept { return *impl_->proxies; }
+SessionService& Engine::sessions() noexcept { return *impl_->sessions; }
+SessionManager& Engine::session_manager() noexcept { return *impl_->session_manager; }
+Vault& Engine::vault() noexcept { return *impl_->vault; }
+Logger& Engine::logger() noexcept { return *impl_->logger; }
+const Clock& Engine::clock() const noexcept { return *impl_->clock; }
+const std::string& Engine::storage_url() const noexcept { return impl_->redacted_url; }
+
+const char* version() noexcept { return "0.1.0"; }
+
+}  // namespace gramkit

@@ -1,0 +1,39 @@
+// Engine configuration from JSON. Every error names the offending key.
+#include "core/json.hpp"
+#include "gramkit/engine.hpp"
+
+namespace gramkit {
+
+Result<EngineConfig> parse_engine_config(std::string_view text) {
+    if (text.size() > 1024 * 1024)
+        return fail(ErrorCode::invalid_argument, "configuration is too large (at most 1 MiB)");
+    auto doc = json::parse(text);
+    if (!doc) return fail(ErrorCode::invalid_argument, "configuration: " + doc.error().message);
+    if (!doc->is_object())
+        return fail(ErrorCode::invalid_argument, "configuration must be a JSON object (got " +
+                                                     std::string(json::type_name(doc->type())) + ")");
+    json::ObjectReader r(*doc, "");
+    EngineConfig c;
+    GK_ASSIGN_OR_RETURN(auto url, r.optional_string("storage_url"));
+    c.storage_url = url.value_or("");
+    GK_ASSIGN_OR_RETURN(auto dir, r.optional_string("data_dir"));
+    c.data_dir = dir.value_or("");
+    GK_ASSIGN_OR_RETURN(auto key_file, r.optional_string("key_file"));
+    c.key_file = key_file.value_or("");
+    GK_ASSIGN_OR_RETURN(auto key_env, r.optional_string("key_env"));
+    c.key_env = key_env.value_or("");
+    GK_ASSIGN_OR_RETURN(auto level, r.optional_string("log_level"));
+    if (level) {
+        auto parsed = parse_log_level(*level);
+        if (!parsed) return fail(ErrorCode::invalid_argument, "'log_level': " + parsed.error().message, "log_level");
+        c.log_level = *parsed;
+    }
+    GK_ASSIGN_OR_RETURN(auto pool, r.optional_int("storage_pool_size", 1, 64));
+    if (pool) c.storage_pool_size = static_cast<std::size_t>(*pool);
+    GK_ASSIGN_OR_RETURN(auto threshold, r.optional_int("proxy_failure_threshold", 1, 1000));
+    if (threshold) c.proxy_failure_threshold = static_cast<int>(*threshold);
+    GK_TRY(r.reject_unknown_keys());
+    return c;
+}
+
+}  // namespace gramkit
