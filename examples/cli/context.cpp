@@ -4,8 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <system_error>
 
 #include "values.hpp"
@@ -40,16 +40,25 @@ Engine& Context::engine() {
                                                       : options_.storage_url;
     config.log_level = *level;
 
-    const fs::path key_file = data_dir / "gramkit.keys";
-    const bool key_file_existed = fs::exists(key_file, ec);
+    // Library log records (for example the note that a new key file was
+    // generated) go to stderr without the timestamp a terminal user does
+    // not need: "gramkit: warn: component=vault event=vault.key_file_created ...".
+    config.log_sink = [](const LogRecord& record) {
+        std::string line = format_logfmt(record);
+        if (line.starts_with("ts=")) {
+            const auto space = line.find(' ');
+            line.erase(0, space == std::string::npos ? line.size() : space + 1);
+        }
+        if (line.starts_with("level=")) {
+            const auto space = line.find(' ');
+            line = line.substr(6, space == std::string::npos ? std::string::npos : space - 6) + ":" +
+                   (space == std::string::npos ? std::string() : line.substr(space));
+        }
+        line = "gramkit: " + line + "\n";
+        std::fwrite(line.data(), 1, line.size(), stderr);
+    };
 
     engine_ = unwrap(Engine::open(std::move(config)));
-
-    if (!key_file_existed && fs::exists(key_file, ec)) {
-        std::cerr << "gramkit: created key file " << key_file.string()
-                  << " (mode 0600). Back it up: without it the stored passwords, proxy passwords and"
-                     " cookies cannot be decrypted.\n";
-    }
     return *engine_;
 }
 

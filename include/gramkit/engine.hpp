@@ -16,6 +16,7 @@
 #include "gramkit/accounts.hpp"
 #include "gramkit/clock.hpp"
 #include "gramkit/error.hpp"
+#include "gramkit/events.hpp"
 #include "gramkit/export.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"
@@ -45,11 +46,16 @@ struct EngineConfig {
     std::shared_ptr<const Clock> clock;
     /// Log sink; nullptr = logfmt lines on stderr.
     LogSink log_sink;
+    /// Capacity of the event queue for pollers (oldest dropped when full).
+    std::size_t event_queue_capacity = 1024;
+    /// Largest params document `call` accepts, in bytes.
+    std::size_t max_params_bytes = 1024 * 1024;
 };
 
 /// Reads a configuration from a JSON object. Keys: storage_url, data_dir,
 /// key_file, key_env, log_level ("trace".."off"), storage_pool_size (1..64),
-/// proxy_failure_threshold (1..1000). Unknown keys and wrong types are
+/// proxy_failure_threshold (1..1000), event_queue_capacity (1..1000000),
+/// max_params_bytes (64..67108864). Unknown keys and wrong types are
 /// `invalid_argument` errors naming the key.
 GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);
 
@@ -71,6 +77,14 @@ public:
     Vault& vault() noexcept;
     Logger& logger() noexcept;
     const Clock& clock() const noexcept;
+    EventBus& events() noexcept;
+
+    /// Runs a registered operation (DESIGN.md §2): `op` such as
+    /// "accounts.create", `params_json` a JSON object (empty = {}). Returns
+    /// the result as a JSON document. Bad params are `invalid_argument`
+    /// naming the field; an unknown operation is `not_found`.
+    /// `meta.operations` lists every operation with its params and result.
+    Result<std::string> call(std::string_view op, std::string_view params_json);
     /// The storage URL with any password hidden.
     const std::string& storage_url() const noexcept;
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <expected>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,8 @@ enum class ErrorCode : int {
 /// Stable lower-case name of a code ("invalid_argument", ...). These strings
 /// are used by the C ABI, the REST problem documents and Python exceptions.
 GRAMKIT_API std::string_view to_string(ErrorCode code) noexcept;
+/// Writes the stable name (also makes test failures readable).
+GRAMKIT_API std::ostream& operator<<(std::ostream& os, ErrorCode code);
 
 /// An error: a stable code, a human-readable message and optional details
 /// (for example the name of the offending field). Messages never contain

@@ -6,6 +6,7 @@
 #include "gramkit/crypto.hpp"
 #include "gramkit/engine.hpp"
 #include "gramkit/error.hpp"
+#include "gramkit/events.hpp"
 #include "gramkit/ids.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"

@@ -3,8 +3,10 @@
 #include <string>
 
 #include "accounts/secret_codec.hpp"
+#include "accounts/notify.hpp"
 #include "accounts/services.hpp"
 #include "accounts/validation.hpp"
+#include "gramkit/time_format.hpp"
 
 namespace gramkit::accounts {
 namespace {
@@ -35,7 +37,7 @@ public:
             GK_ASSIGN_OR_RETURN(rec.totp_envelope, seal_secret(ctx_.keys, kAccountTotpSeed, a.id, *spec.totp_seed));
         }
         GK_TRY(repo_.insert(rec));
-        ctx_.log.info("accounts", "account.created", {{"account_id", std::to_string(a.id)}, {"username", a.username}});
+        notify(ctx_, "accounts", "account.created", {{"account_id", a.id}, {"username", a.username}});
         return a;
     }
 
@@ -89,13 +91,13 @@ public:
         }
         a.updated_at = ctx_.clock.now();
         GK_TRY(repo_.update(rec));
-        ctx_.log.info("accounts", "account.updated", {{"account_id", std::to_string(id)}});
+        notify(ctx_, "accounts", "account.updated", {{"account_id", id}});
         return std::move(a);
     }
 
     Status remove(std::int64_t id) override {
         GK_TRY(repo_.remove(id));
-        ctx_.log.info("accounts", "account.deleted", {{"account_id", std::to_string(id)}});
+        notify(ctx_, "accounts", "account.deleted", {{"account_id", id}});
         return {};
     }
 
@@ -120,11 +122,12 @@ public:
         // Compare-and-set in the repository: a concurrent change between our
         // read and this write turns into `conflict` instead of a lost update.
         GK_TRY(repo_.change_status(change));
-        ctx_.log.info("accounts", "account.status_changed",
-                      {{"account_id", std::to_string(id)},
-                       {"from", std::string(to_string(current.status))},
-                       {"to", std::string(to_string(to))},
-                       {"reason", std::string(reason)}});
+        notify(ctx_, "accounts", "account.status_changed",
+               {{"account_id", id},
+                {"from", to_string(current.status)},
+                {"to", to_string(to)},
+                {"reason", reason},
+                {"until", until ? json::Value(format_timestamp_utc(*until)) : json::Value()}});
         current.status = to;
         current.status_reason = std::string(reason);
         current.cooldown_until = until;

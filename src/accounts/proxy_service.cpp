@@ -1,6 +1,7 @@
 // ProxyService: URL parsing, password encryption, health and sticky
 // assignment (the atomic part lives in ProxyRepository).
 #include "accounts/secret_codec.hpp"
+#include "accounts/notify.hpp"
 #include "accounts/services.hpp"
 #include "accounts/validation.hpp"
 
@@ -44,7 +45,7 @@ public:
         }
         GK_TRY(repo_.insert(rec));
         p.url = url.redacted();
-        ctx_.log.info("proxies", "proxy.created", {{"proxy_id", std::to_string(p.id)}, {"url", p.url}});
+        notify(ctx_, "proxies", "proxy.created", {{"proxy_id", p.id}, {"url", p.url}});
         return p;
     }
 
@@ -64,7 +65,7 @@ public:
 
     Status remove(std::int64_t id) override {
         GK_TRY(repo_.remove(id));
-        ctx_.log.info("proxies", "proxy.deleted", {{"proxy_id", std::to_string(id)}});
+        notify(ctx_, "proxies", "proxy.deleted", {{"proxy_id", id}});
         return {};
     }
 
@@ -76,8 +77,7 @@ public:
 
     Result<Proxy> set_health(std::int64_t id, ProxyHealth health) override {
         GK_TRY(repo_.set_health(id, health, ctx_.clock.now()));
-        ctx_.log.info("proxies", "proxy.health_changed",
-                      {{"proxy_id", std::to_string(id)}, {"health", std::string(to_string(health))}});
+        notify(ctx_, "proxies", "proxy.health_changed", {{"proxy_id", id}, {"health", to_string(health)}});
         return get(id);
     }
 
@@ -85,8 +85,7 @@ public:
         GK_TRY(repo_.record_failure(id, ctx_.proxy_failure_threshold, ctx_.clock.now()));
         GK_ASSIGN_OR_RETURN(auto p, get(id));
         if (p.health == ProxyHealth::unhealthy && p.failure_count == ctx_.proxy_failure_threshold)
-            ctx_.log.warn("proxies", "proxy.unhealthy",
-                          {{"proxy_id", std::to_string(id)}, {"failures", std::to_string(p.failure_count)}});
+            notify(ctx_, LogLevel::warn, "proxies", "proxy.unhealthy", {{"proxy_id", id}, {"failures", p.failure_count}});
         return p;
     }
 
@@ -99,8 +98,7 @@ public:
 
     Result<Proxy> assign_to(std::int64_t account_id, std::int64_t proxy_id) override {
         GK_TRY(repo_.assign_to(account_id, proxy_id, ctx_.clock.now()));
-        ctx_.log.info("proxies", "proxy.assigned",
-                      {{"account_id", std::to_string(account_id)}, {"proxy_id", std::to_string(proxy_id)}});
+        notify(ctx_, "proxies", "proxy.assigned", {{"account_id", account_id}, {"proxy_id", proxy_id}});
         return get(proxy_id);
     }
 

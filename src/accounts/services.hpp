@@ -7,6 +7,7 @@
 #include "gramkit/accounts.hpp"
 #include "gramkit/clock.hpp"
 #include "gramkit/crypto.hpp"
+#include "gramkit/events.hpp"
 #include "gramkit/ids.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"
@@ -23,6 +24,7 @@ struct ServiceContext {
     IdGenerator& ids;
     Logger& log;
     int proxy_failure_threshold = 3;
+    EventBus* events = nullptr;  // nullptr = no events (tests of a single service)
 };
 
 /// Persists a key ring after `Vault::add_key`; empty when keys are not

@@ -9,6 +9,7 @@
 
 #include "accounts/cookie_jar.hpp"
 #include "accounts/secret_codec.hpp"
+#include "accounts/notify.hpp"
 #include "accounts/services.hpp"
 #include "accounts/validation.hpp"
 
@@ -61,8 +62,7 @@ public:
     Status invalidate(std::int64_t account_id, std::string_view reason) override {
         if (reason.size() > 500) return fail(ErrorCode::invalid_argument, "reason must be at most 500 bytes", "reason");
         GK_TRY(repo_.invalidate(account_id, reason));
-        ctx_.log.info("sessions", "session.invalidated",
-                      {{"account_id", std::to_string(account_id)}, {"reason", std::string(reason)}});
+        notify(ctx_, "sessions", "session.invalidated", {{"account_id", account_id}, {"reason", reason}});
         return {};
     }
 
@@ -121,8 +121,8 @@ private:
         rec.session.last_used_at = now;
         GK_ASSIGN_OR_RETURN(rec.cookies_envelope, seal_secret(ctx_.keys, kSessionCookies, account_id, encode_cookie_jar(jar)));
         GK_TRY(repo_.upsert(rec));
-        ctx_.log.info("sessions", merge ? "session.cookies_saved" : "session.cookies_replaced",
-                      {{"account_id", std::to_string(account_id)}, {"cookies", std::to_string(jar.size())}});
+        notify(ctx_, "sessions", merge ? "session.cookies_saved" : "session.cookies_replaced",
+               {{"account_id", account_id}, {"cookies", jar.size()}});
         return std::move(rec.session);
     }
 

@@ -2,6 +2,7 @@
 // newest key (DESIGN.md §5).
 #include <mutex>
 
+#include "accounts/notify.hpp"
 #include "accounts/services.hpp"
 
 namespace gramkit::accounts {
@@ -32,7 +33,7 @@ public:
         // Persist before anything is sealed with the new key: a key that
         // is not on disk would make new secrets unreadable after a restart.
         if (auto s = persist_(ctx_.keys); !s) return fail(std::move(s).error());
-        ctx_.log.info("vault", "vault.key_added", {{"key_id", id}});
+        notify(ctx_, "vault", "vault.key_added", {{"key_id", id}});
         return id;
     }
 
@@ -55,10 +56,10 @@ public:
                     return sealed;
                 }));
             report.rewrapped += n;
-            ctx_.log.info("vault", "vault.column_rewrapped",
-                          {{"column", std::string(column.table) + "." + std::string(column.column)},
-                           {"examined", std::to_string(report.examined - examined_before)},
-                           {"rewrapped", std::to_string(n)}});
+            notify(ctx_, "vault", "vault.column_rewrapped",
+                   {{"column", std::string(column.table) + "." + std::string(column.column)},
+                    {"examined", report.examined - examined_before},
+                    {"rewrapped", n}});
         }
         return report;
     }

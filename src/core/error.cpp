@@ -4,6 +4,8 @@
 // Python exception mapping, so they must stay equal to the enum identifiers.
 #include "gramkit/error.hpp"
 
+#include <ostream>
+
 namespace gramkit {
 
 std::string_view to_string(ErrorCode code) noexcept {
@@ -27,6 +29,8 @@ std::string_view to_string(ErrorCode code) noexcept {
     // code from a newer library version read through the C ABI).
     return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& os, ErrorCode code) { return os << to_string(code); }
 
 std::string Error::to_string() const {
     const std::string_view name = gramkit::to_string(code);

@@ -9,6 +9,7 @@
 
 #include "accounts/services.hpp"
 #include "engine/key_store.hpp"
+#include "engine/operation_registry.hpp"
 #include "gramkit/ids.hpp"
 #include "storage/repositories.hpp"
 
@@ -27,6 +28,8 @@ struct Engine::Impl {
     std::unique_ptr<SessionService> sessions;
     std::unique_ptr<SessionManager> session_manager;
     std::unique_ptr<Vault> vault;
+    std::unique_ptr<EventBus> events;
+    engine::OperationRegistry operations;
 };
 
 namespace {
@@ -49,6 +52,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     impl->clock = config.clock ? config.clock : SystemClock::shared();
     impl->logger = std::make_unique<Logger>(impl->clock, config.log_level, config.log_sink);
     impl->ids = std::make_unique<IdGenerator>(impl->clock);
+    impl->events = std::make_unique<EventBus>(impl->clock, config.event_queue_capacity);
 
     const std::string data_dir = config.data_dir.empty() ? "." : config.data_dir;
     const bool needs_data_dir = config.storage_url.empty() || (config.key_env.empty() && config.key_file.empty());
@@ -70,7 +74,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     impl->redacted_url = impl->backend->database().redacted_url();
 
     accounts::ServiceContext ctx{*impl->backend, *impl->keys, *impl->clock, *impl->ids, *impl->logger,
-                                 config.proxy_failure_threshold};
+                                 config.proxy_failure_threshold, impl->events.get()};
     impl->accounts = accounts::make_account_service(ctx);
     impl->proxies = accounts::make_proxy_service(ctx);
     impl->sessions = accounts::make_session_service(ctx);
@@ -80,6 +84,12 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
         persist = [path = config.key_file](const crypto::KeyRing& keys) { return engine::write_key_file(path, keys); };
     }
     impl->vault = accounts::make_vault(ctx, std::move(persist));
+
+    engine::register_account_operations(impl->operations);
+    engine::register_proxy_operations(impl->operations);
+    engine::register_session_operations(impl->operations);
+    engine::register_vault_operations(impl->operations);
+    engine::register_meta_operations(impl->operations);
 
     impl->logger->info("engine", "engine.opened",
                        {{"storage", impl->redacted_url}, {"key_id", impl->keys->newest_key_id()}});
@@ -93,7 +103,10 @@ Result<std::unique_ptr<Engine>> Engine::open(std::string_view config_json) {
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Engine::~Engine() = default;
+Engine::~Engine() {
+    // Wake pollers blocked in next() before the bus goes away.
+    if (impl_ && impl_->events) impl_->events->close();
+}
 
 AccountService& Engine::accounts() noexcept { return *impl_->accounts; }
 ProxyService& Engine::proxies() noexcept { return *impl_->proxies; }
@@ -103,6 +116,11 @@ Vault& Engine::vault() noexcept { return *impl_->vault; }
 Logger& Engine::logger() noexcept { return *impl_->logger; }
 const Clock& Engine::clock() const noexcept { return *impl_->clock; }
 const std::string& Engine::storage_url() const noexcept { return impl_->redacted_url; }
+EventBus& Engine::events() noexcept { return *impl_->events; }
+
+Result<std::string> Engine::call(std::string_view op, std::string_view params_json) {
+    return impl_->operations.call(*this, op, params_json, impl_->config.max_params_bytes);
+}
 
 const char* version() noexcept { return "0.1.0"; }
 

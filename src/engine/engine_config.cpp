@@ -32,6 +32,10 @@ Result<EngineConfig> parse_engine_config(std::string_view text) {
     if (pool) c.storage_pool_size = static_cast<std::size_t>(*pool);
     GK_ASSIGN_OR_RETURN(auto threshold, r.optional_int("proxy_failure_threshold", 1, 1000));
     if (threshold) c.proxy_failure_threshold = static_cast<int>(*threshold);
+    GK_ASSIGN_OR_RETURN(auto capacity, r.optional_int("event_queue_capacity", 1, 1'000'000));
+    if (capacity) c.event_queue_capacity = static_cast<std::size_t>(*capacity);
+    GK_ASSIGN_OR_RETURN(auto max_params, r.optional_int("max_params_bytes", 64, 64 * 1024 * 1024));
+    if (max_params) c.max_params_bytes = static_cast<std::size_t>(*max_params);
     GK_TRY(r.reject_unknown_keys());
     return c;
 }

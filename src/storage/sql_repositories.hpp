@@ -217,6 +217,15 @@ inline Error not_found(std::string_view what, std::int64_t id) {
     return Error{ErrorCode::not_found, std::string(what) + " " + std::to_string(id) + " not found"};
 }
 
+/// Runs a write addressed to one row; `not_found` naming `what` and `id`
+/// when no row matched.
+inline Status write_one(Connection& c, std::string_view sql, std::span<const Param> params, std::string_view what,
+                        std::int64_t id) {
+    GK_ASSIGN_OR_RETURN(std::int64_t changed, exec(c, sql, params));
+    if (changed == 0) return fail(not_found(what, id));
+    return {};
+}
+
 /// Whether `e` is the driver's report of a violated constraint of `kind`
 /// ("unique", "foreign_key", ...; see sql.hpp).
 inline bool is_constraint_violation(const Error& e, std::string_view kind) {

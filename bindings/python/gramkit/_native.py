@@ -1,0 +1,313 @@
+"""The ctypes boundary: finds and loads ``libgramkit.so`` and wraps its C ABI.
+
+This is the only module that touches ctypes.  Every C function is declared
+once, in :data:`_FUNCTIONS` (symbol, argument types, return type, error
+check), and the declarations are applied to the loaded library in one loop.
+Text crosses the boundary only here: Python ``str`` is encoded to UTF-8 on
+the way in, and library-owned ``char *`` results are copied into Python
+``str`` and released with ``gk_free`` on the way out.
+
+The library is loaded lazily, by the first function that needs it, so
+``import gramkit`` works without it.  Discovery order:
+
+1. ``GRAMKIT_LIBRARY`` (a path).  When set, it is the only place tried.
+2. ``libgramkit.so*`` next to this package (``pip install`` with the
+   library copied into ``gramkit/``, or the build tree's staged package).
+3. ``ctypes.util.find_library("gramkit")``, then ``libgramkit.so.0`` and
+   ``libgramkit.so`` through the dynamic loader's search path
+   (``LD_LIBRARY_PATH``, ``ldconfig`` cache, system directories).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from . import errors
+from .errors import GK_OK, GK_ETIMEOUT, InvalidArgumentError, LibraryNotFoundError
+
+__all__ = [
+    "ENV_LIBRARY",
+    "ABI_MAJOR",
+    "load",
+    "library_path",
+    "version",
+    "version_number",
+    "error_name",
+    "engine_open",
+    "engine_close",
+    "call",
+    "next_event",
+    "set_event_callback",
+    "EventCallback",
+]
+
+#: Environment variable naming the library file to load.
+ENV_LIBRARY = "GRAMKIT_LIBRARY"
+#: GRAMKIT_VERSION_MAJOR these bindings were written for.
+ABI_MAJOR = 0
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+# void (*gk_event_callback)(const char *event_json, void *user_data)
+_EVENT_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+#: A Python event callback: receives the event's JSON text.
+EventCallback = Callable[[str], None]
+
+_lock = threading.Lock()
+_lib: Optional[ctypes.CDLL] = None
+_lib_path: Optional[str] = None
+
+
+# --------------------------------------------------------------------------
+# Error checks (ctypes "errcheck" hooks, run right after the C call on the
+# calling thread, so gk_last_error() still holds that thread's message).
+
+def _raise_for(code: int) -> None:
+    assert _lib is not None
+    raw = _lib.gk_last_error()
+    message = raw.decode("utf-8", "replace") if raw else ""
+    name: Optional[str] = None
+    if code not in errors._BY_CODE:
+        raw_name = _lib.gk_error_name(code)
+        name = raw_name.decode("utf-8", "replace") if raw_name else None
+    raise errors.error_for_code(code, message, name)
+
+
+def _check(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    """errcheck: raise the GramkitError subclass for any code but GK_OK."""
+    if result != GK_OK:
+        _raise_for(result)
+    return result
+
+
+def _check_timeout_ok(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    """errcheck for gk_next_event: GK_ETIMEOUT ("no event yet") is not an error."""
+    if result != GK_OK and result != GK_ETIMEOUT:
+        _raise_for(result)
+    return result
+
+
+_c_int = ctypes.c_int
+_c_char_p = ctypes.c_char_p
+_c_void_p = ctypes.c_void_p
+_c_void_pp = ctypes.POINTER(ctypes.c_void_p)  # char ** / gk_engine **: kept untyped so we can gk_free
+
+#: The C ABI, one row per function: (symbol, argtypes, restype, errcheck).
+_FUNCTIONS: Sequence[Tuple[str, List[Any], Any, Optional[Callable[..., Any]]]] = (
+    ("gk_version", [], _c_char_p, None),
+    ("gk_version_number", [], _c_int, None),
+    ("gk_last_error", [], _c_char_p, None),
+    ("gk_last_error_code", [], _c_int, None),
+    ("gk_error_name", [_c_int], _c_char_p, None),
+    ("gk_engine_open", [_c_void_pp, _c_char_p], _c_int, _check),
+    ("gk_engine_close", [_c_void_p], None, None),
+    ("gk_call", [_c_void_p, _c_char_p, _c_char_p, _c_void_pp], _c_int, _check),
+    ("gk_next_event", [_c_void_p, _c_int, _c_void_pp], _c_int, _check_timeout_ok),
+    ("gk_set_event_callback", [_c_void_p, _EVENT_CALLBACK, _c_void_p], _c_int, _check),
+    ("gk_free", [_c_void_p], None, None),
+)
+
+
+# --------------------------------------------------------------------------
+# Discovery and loading.
+
+def _candidates() -> Tuple[List[Tuple[str, str]], bool]:
+    """Returns ([(description, path-or-name), ...], explicit)."""
+    explicit = os.environ.get(ENV_LIBRARY, "")
+    if explicit:
+        return [(f"{ENV_LIBRARY}={explicit}", explicit)], True
+    found: List[Tuple[str, str]] = []
+    local = sorted(_PACKAGE_DIR.glob("libgramkit.so*"), key=lambda p: (len(p.name), p.name))
+    if local:
+        found.extend((f"next to the package: {p}", str(p)) for p in local)
+    else:
+        found.append((f"next to the package: {_PACKAGE_DIR}/libgramkit.so* (none)", ""))
+    system = ctypes.util.find_library("gramkit")
+    if system:
+        found.append((f"ctypes.util.find_library('gramkit') -> {system}", system))
+    else:
+        found.append(("ctypes.util.find_library('gramkit') (not found)", ""))
+    for name in ("libgramkit.so.0", "libgramkit.so"):
+        found.append((f"{name} on the loader's search path", name))
+    return found, False
+
+
+def _open(path: str) -> ctypes.CDLL:
+    lib = ctypes.CDLL(path)
+    missing = [name for name, *_ in _FUNCTIONS if not hasattr(lib, name)]
+    if missing:
+        raise OSError(f"not the gramkit C library (missing {', '.join(missing)})")
+    for name, argtypes, restype, errcheck in _FUNCTIONS:
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = restype
+        if errcheck is not None:
+            fn.errcheck = errcheck
+    number = lib.gk_version_number()
+    if number // 10000 != ABI_MAJOR:
+        raise OSError(f"library version {lib.gk_version().decode()} is not ABI major {ABI_MAJOR}")
+    return lib
+
+
+def load(path: Optional[str] = None) -> ctypes.CDLL:
+    """Loads the library once (thread-safe) and returns the ctypes handle.
+
+    Args:
+        path: load this file instead of searching.  Only allowed before the
+            library is loaded, or with the path already loaded.
+
+    Raises:
+        LibraryNotFoundError: nothing loadable was found; the message lists
+            every place tried and why each failed.
+    """
+    global _lib, _lib_path
+    if _lib is not None and path is None:
+        return _lib
+    with _lock:
+        if _lib is not None:
+            if path is None or os.path.realpath(path) == os.path.realpath(_lib_path or ""):
+                return _lib
+            raise errors.FailedPreconditionError(
+                f"gramkit library already loaded from {_lib_path}; cannot switch to {path}")
+        if path is not None:
+            tried, explicit = [(f"load({path!r})", path)], True
+        else:
+            tried, explicit = _candidates()
+        reasons: List[str] = []
+        for description, target in tried:
+            if not target:
+                reasons.append(description)
+                continue
+            if explicit and os.sep in target and not os.path.exists(target):
+                reasons.append(f"{description}: no such file")
+                continue
+            try:
+                lib = _open(target)
+            except OSError as exc:
+                reasons.append(f"{description}: {exc}")
+                continue
+            _lib, _lib_path = lib, target
+            return lib
+        hint = (f"set {ENV_LIBRARY} to the path of libgramkit.so (e.g. build/dev/src/libgramkit.so) "
+                f"or copy it into {_PACKAGE_DIR}/")
+        if explicit:
+            hint = f"fix {ENV_LIBRARY} (when it is set, no other place is searched)"
+        raise LibraryNotFoundError(
+            "cannot load the gramkit C library (libgramkit.so); tried:\n  - "
+            + "\n  - ".join(reasons) + "\n" + hint)
+
+
+def library_path() -> str:
+    """The path or name the library was loaded from (loads it if needed)."""
+    load()
+    assert _lib_path is not None
+    return _lib_path
+
+
+# --------------------------------------------------------------------------
+# Boundary helpers: str <-> UTF-8 bytes, caller-owned strings.
+
+def _encode(value: str, what: str) -> bytes:
+    try:
+        data = value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(f"{what}: not valid UTF-8 text ({exc.reason})") from None
+    if b"\0" in data:
+        raise InvalidArgumentError(f"{what}: contains a NUL character")
+    return data
+
+
+def _take_string(lib: ctypes.CDLL, ptr: ctypes.c_void_p) -> Optional[str]:
+    """Copies a library-owned char* into a str and frees it."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8")
+    finally:
+        lib.gk_free(ptr)
+        ptr.value = None
+
+
+def version() -> str:
+    """The loaded library's version string (``gk_version``)."""
+    return load().gk_version().decode("utf-8")
+
+
+def version_number() -> int:
+    """The loaded library's ``GRAMKIT_VERSION_NUMBER`` (``gk_version_number``)."""
+    return int(load().gk_version_number())
+
+
+def error_name(code: int) -> str:
+    """The library's stable name of a return code (``gk_error_name``)."""
+    raw = load().gk_error_name(code)
+    return raw.decode("utf-8") if raw else "unknown"
+
+
+def engine_open(config_json: Optional[str]) -> int:
+    """``gk_engine_open``; returns the handle as an integer address."""
+    lib = load()
+    raw = None if config_json is None else _encode(config_json, "config")
+    out = ctypes.c_void_p()
+    lib.gk_engine_open(ctypes.byref(out), raw)
+    if not out.value:
+        raise errors.InternalError("gk_engine_open returned GK_OK without a handle")
+    return int(out.value)
+
+
+def engine_close(handle: int) -> None:
+    """``gk_engine_close``; the caller guarantees no call is running on it."""
+    if _lib is not None and handle:
+        _lib.gk_engine_close(handle)
+
+
+def call(handle: int, op: str, params_json: Optional[str]) -> str:
+    """``gk_call``: runs ``op`` with JSON params, returns the JSON result text."""
+    lib = _lib or load()
+    raw_params = None if params_json is None else _encode(params_json, "params")
+    out = ctypes.c_void_p()
+    try:
+        lib.gk_call(handle, _encode(op, "op"), raw_params, ctypes.byref(out))
+        result = _take_string(lib, out)
+    finally:
+        if out.value:  # contract says NULL on failure; free defensively anyway
+            lib.gk_free(out)
+    return "null" if result is None else result
+
+
+def next_event(handle: int, timeout_ms: int) -> Optional[str]:
+    """``gk_next_event``: the next event's JSON text, or None on timeout."""
+    lib = _lib or load()
+    out = ctypes.c_void_p()
+    try:
+        code = lib.gk_next_event(handle, int(timeout_ms), ctypes.byref(out))
+        text = _take_string(lib, out)
+    finally:
+        if out.value:
+            lib.gk_free(out)
+    return text if code == GK_OK else None
+
+
+def set_event_callback(handle: int, callback: Optional[EventCallback]) -> Any:
+    """``gk_set_event_callback``.
+
+    Returns the ctypes callback object, which the caller must keep alive for
+    as long as the library may call it (until the engine is closed).
+    """
+    lib = _lib or load()
+    if callback is None:
+        lib.gk_set_event_callback(handle, _EVENT_CALLBACK(), None)
+        return None
+
+    def trampoline(event_json: Optional[bytes], _user: Any) -> None:
+        callback(event_json.decode("utf-8") if event_json else "{}")
+
+    c_callback = _EVENT_CALLBACK(trampoline)
+    lib.gk_set_event_callback(handle, c_callback, None)
+    return c_callback

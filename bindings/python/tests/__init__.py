@@ -1,0 +1,1 @@
+"""Unit tests of the gramkit Python bindings (python3 -m unittest)."""

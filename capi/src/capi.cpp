@@ -1,0 +1,249 @@
+// The C ABI (capi/include/gramkit/gramkit.h): a thin shell around
+// gramkit::Engine. Every extern "C" function that can fail runs its body
+// through capi::guarded (last_error.hpp), so no exception crosses the ABI
+// and every failure leaves a code and a message for gk_last_error().
+//
+// What this layer adds to Engine::call: NULL checks naming the argument,
+// strict UTF-8 validation of every string that comes in, malloc'ed copies
+// of every string that goes out, and the event polling/callback plumbing.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gramkit/engine.hpp"
+#include "gramkit/gramkit.h"
+#include "last_error.hpp"
+#include "utf8.hpp"
+
+using gramkit::ErrorCode;
+using gramkit::Status;
+using gramkit::capi::guarded;
+
+// The handle behind `gk_engine *`. Lives in the global namespace because the
+// header declares `typedef struct gk_engine gk_engine;`.
+struct gk_engine {
+    std::unique_ptr<gramkit::Engine> engine;
+
+    // The single C callback's subscription on the engine's EventBus.
+    std::mutex callback_mu;
+    std::optional<std::uint64_t> subscription;
+
+    // gk_engine_close sets `closing`, closes the bus (which wakes every
+    // poller) and waits until `pollers` drops to zero before freeing.
+    std::atomic<bool> closing{false};
+    std::mutex pollers_mu;
+    std::condition_variable pollers_cv;
+    int pollers = 0;
+};
+
+namespace {
+
+// Longest single wait of gk_next_event with a negative timeout; the loop
+// around it ends when an event arrives or the engine closes (closing the
+// bus wakes the wait at once, so the slice only bounds each wait_for).
+constexpr std::chrono::milliseconds kWaitSlice{10'000};
+
+// Set while a C event callback runs on this thread. gk_* functions that
+// would publish events or change subscriptions refuse to run then: the bus
+// holds its delivery lock, so they would deadlock.
+thread_local bool t_in_event_callback = false;
+
+std::unexpected<gramkit::Error> null_argument(const char* fn, const char* name) {
+    return gramkit::fail(ErrorCode::invalid_argument, std::string(fn) + ": " + name + " must not be NULL", name);
+}
+
+Status require_utf8(const char* fn, const char* name, std::string_view text) {
+    if (auto bad = gramkit::capi::find_invalid_utf8(text)) {
+        return gramkit::fail(ErrorCode::invalid_argument,
+                             std::string(fn) + ": " + name + " is not valid UTF-8 (byte " + std::to_string(*bad) + ")",
+                             name);
+    }
+    return {};
+}
+
+Status require_not_in_callback(const char* fn) {
+    if (t_in_event_callback) {
+        return gramkit::fail(ErrorCode::failed_precondition,
+                             std::string(fn) + ": must not be called from an event callback");
+    }
+    return {};
+}
+
+// A malloc'ed, NUL-terminated copy for the caller (released by gk_free).
+char* copy_out(std::string_view text) {
+    auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+    if (out == nullptr) throw std::bad_alloc();
+    std::memcpy(out, text.data(), text.size());
+    out[text.size()] = '\0';
+    return out;
+}
+
+// Counts a thread inside gk_next_event so gk_engine_close can wait for it.
+class PollerScope {
+public:
+    explicit PollerScope(gk_engine& e) : e_(e) {
+        std::lock_guard g(e_.pollers_mu);
+        ++e_.pollers;
+    }
+    ~PollerScope() {
+        std::lock_guard g(e_.pollers_mu);
+        if (--e_.pollers == 0) e_.pollers_cv.notify_all();
+    }
+    PollerScope(const PollerScope&) = delete;
+    PollerScope& operator=(const PollerScope&) = delete;
+
+private:
+    gk_engine& e_;
+};
+
+class CallbackScope {
+public:
+    CallbackScope() noexcept : previous_(t_in_event_callback) { t_in_event_callback = true; }
+    ~CallbackScope() { t_in_event_callback = previous_; }
+    CallbackScope(const CallbackScope&) = delete;
+    CallbackScope& operator=(const CallbackScope&) = delete;
+
+private:
+    bool previous_;
+};
+
+}  // namespace
+
+extern "C" {
+
+GK_EXPORT const char* gk_version(void) { return gramkit::version(); }
+
+GK_EXPORT int gk_version_number(void) { return GRAMKIT_VERSION_NUMBER; }
+
+GK_EXPORT const char* gk_last_error(void) { return gramkit::capi::last_error_message(); }
+
+GK_EXPORT int gk_last_error_code(void) { return gramkit::capi::last_error_code(); }
+
+GK_EXPORT const char* gk_error_name(int code) {
+    if (code == GK_OK) return "ok";
+    if (code == GK_ENOMEM) return "out_of_memory";
+    if (code >= 0) return "unknown";
+    // Single source of truth for the names: gramkit::to_string, which
+    // returns string literals (NUL-terminated) and "unknown" for values no
+    // enumerator names. Guard the negation against INT_MIN.
+    if (code < -1000) return "unknown";
+    return gramkit::to_string(static_cast<ErrorCode>(-code)).data();
+}
+
+GK_EXPORT int gk_engine_open(gk_engine** out, const char* config_json) {
+    return guarded("gk_engine_open", [&]() -> Status {
+        if (out == nullptr) return null_argument("gk_engine_open", "out");
+        *out = nullptr;
+        const std::string_view config =
+            (config_json == nullptr || *config_json == '\0') ? std::string_view("{}") : std::string_view(config_json);
+        GK_TRY(require_utf8("gk_engine_open", "config_json", config));
+        auto handle = std::make_unique<gk_engine>();
+        GK_ASSIGN_OR_RETURN(handle->engine, gramkit::Engine::open(config));
+        *out = handle.release();
+        return {};
+    });
+}
+
+GK_EXPORT void gk_engine_close(gk_engine* engine) {
+    (void)guarded("gk_engine_close", [&]() -> Status {
+        if (engine == nullptr) return {};
+        // Closing from a callback would free the bus that is calling it.
+        GK_TRY(require_not_in_callback("gk_engine_close"));
+        std::unique_ptr<gk_engine> owned(engine);
+        gramkit::EventBus& bus = owned->engine->events();
+        {
+            std::lock_guard g(owned->callback_mu);
+            if (owned->subscription) {
+                bus.unsubscribe(*owned->subscription);  // waits for a callback in progress
+                owned->subscription.reset();
+            }
+        }
+        owned->closing.store(true);
+        bus.close();  // wakes threads blocked in gk_next_event
+        {
+            std::unique_lock g(owned->pollers_mu);
+            owned->pollers_cv.wait(g, [&] { return owned->pollers == 0; });
+        }
+        owned.reset();
+        return {};
+    });
+}
+
+GK_EXPORT int gk_call(gk_engine* engine, const char* op, const char* params_json, char** result_json) {
+    return guarded("gk_call", [&]() -> Status {
+        if (result_json == nullptr) return null_argument("gk_call", "result_json");
+        *result_json = nullptr;
+        if (engine == nullptr) return null_argument("gk_call", "engine");
+        if (op == nullptr) return null_argument("gk_call", "op");
+        GK_TRY(require_not_in_callback("gk_call"));
+        const std::string_view op_name(op);
+        GK_TRY(require_utf8("gk_call", "op", op_name));
+        const std::string_view params = params_json == nullptr ? std::string_view() : std::string_view(params_json);
+        GK_TRY(require_utf8("gk_call", "params_json", params));
+        GK_ASSIGN_OR_RETURN(const std::string result, engine->engine->call(op_name, params));
+        *result_json = copy_out(result);
+        return {};
+    });
+}
+
+GK_EXPORT int gk_next_event(gk_engine* engine, int timeout_ms, char** event_json) {
+    return guarded("gk_next_event", [&]() -> Status {
+        if (event_json == nullptr) return null_argument("gk_next_event", "event_json");
+        *event_json = nullptr;
+        if (engine == nullptr) return null_argument("gk_next_event", "engine");
+        PollerScope scope(*engine);
+        gramkit::EventBus& bus = engine->engine->events();
+        std::optional<gramkit::Event> event;
+        if (timeout_ms >= 0) {
+            event = bus.next(std::chrono::milliseconds(timeout_ms));
+        } else {
+            while (!event && !engine->closing.load()) event = bus.next(kWaitSlice);
+        }
+        if (!event) {
+            if (engine->closing.load())
+                return gramkit::fail(ErrorCode::cancelled, "gk_next_event: the engine is closing");
+            return gramkit::fail(ErrorCode::timeout,
+                                 "gk_next_event: no event within " + std::to_string(timeout_ms) + " ms");
+        }
+        *event_json = copy_out(event->to_json());
+        return {};
+    });
+}
+
+GK_EXPORT int gk_set_event_callback(gk_engine* engine, gk_event_callback cb, void* user_data) {
+    return guarded("gk_set_event_callback", [&]() -> Status {
+        if (engine == nullptr) return null_argument("gk_set_event_callback", "engine");
+        // Unsubscribing waits for the delivery lock the callback runs under.
+        GK_TRY(require_not_in_callback("gk_set_event_callback"));
+        gramkit::EventBus& bus = engine->engine->events();
+        std::lock_guard g(engine->callback_mu);
+        // Remove first, then add: an event is never delivered twice, and
+        // once this returns the previous callback is not running and will
+        // not be called again.
+        if (engine->subscription) {
+            bus.unsubscribe(*engine->subscription);
+            engine->subscription.reset();
+        }
+        if (cb != nullptr) {
+            engine->subscription = bus.subscribe([cb, user_data](const gramkit::Event& event) {
+                const std::string text = event.to_json();
+                CallbackScope scope;
+                cb(text.c_str(), user_data);
+            });
+        }
+        return {};
+    });
+}
+
+GK_EXPORT void gk_free(void* ptr) { std::free(ptr); }
+
+}  // extern "C"

@@ -1,0 +1,18 @@
+// gramkit CLI — each command group registers its subcommands on the app.
+// The callbacks run after parsing and may throw CommandError/UsageError.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace gramkit::cli {
+
+class Context;
+
+void register_account_commands(CLI::App& app, Context& ctx);
+void register_proxy_commands(CLI::App& app, Context& ctx);
+void register_session_commands(CLI::App& app, Context& ctx);
+void register_vault_commands(CLI::App& app, Context& ctx);
+
+}  // namespace gramkit::cli

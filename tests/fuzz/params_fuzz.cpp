@@ -1,0 +1,341 @@
+// Fuzz target for the C ABI: arbitrary bytes as gk_call params.
+//
+// Input format: the first byte picks the operation ('A' = accounts.create,
+// 'B' = accounts.get, ... see kOps; any byte works, modulo the table), the
+// rest is the params text (up to the first NUL, as a C host would pass it).
+// Two special entries take the operation name from the input itself (up to
+// the first '\n') and poll the event queue.
+//
+// Every call must return a known code; on success the result must be one
+// valid JSON document in valid UTF-8, on failure the out-parameter must be
+// NULL and gk_last_error() a non-empty UTF-8 message matching the code.
+// Anything else aborts (a crash for libFuzzer, a failure for the driver).
+//
+// Builds two ways:
+//  - with clang -fsanitize=fuzzer and -DGRAMKIT_LIBFUZZER: libFuzzer's main
+//    drives LLVMFuzzerTestOneInput (see docs/c-api.md);
+//  - otherwise (g++, CI): the driver main below replays corpus files and
+//    runs a bounded number of deterministic, seeded mutations.
+// The harness is a pure C ABI host: it includes only gramkit.h, the C JSON
+// scanner of the C tests and the UTF-8 validator, and uses C++17 so that
+// clang 14 can build it against a library compiled by g++.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gramkit/gramkit.h"
+#include "utf8.hpp"
+
+extern "C" {
+#include "json_scan.h"
+}
+
+namespace {
+
+enum class Special { none, op_from_input, next_event };
+
+struct OpEntry {
+    const char* name;
+    Special special;
+};
+
+constexpr OpEntry kOps[] = {
+    {"accounts.create", Special::none},        // A
+    {"accounts.get", Special::none},           // B
+    {"accounts.list", Special::none},          // C
+    {"accounts.update", Special::none},        // D
+    {"accounts.delete", Special::none},        // E
+    {"accounts.set_status", Special::none},    // F
+    {"accounts.history", Special::none},       // G
+    {"proxies.create", Special::none},         // H
+    {"proxies.assign", Special::none},         // I
+    {"proxies.delete", Special::none},         // J
+    {"sessions.save_cookies", Special::none},  // K
+    {"meta.version", Special::none},           // L
+    {"meta.operations", Special::none},        // M
+    {nullptr, Special::op_from_input},         // N: "<op>\n<params>"
+    {nullptr, Special::next_event},            // O
+};
+constexpr unsigned kOpCount = sizeof kOps / sizeof kOps[0];
+static_assert(kOpCount * 16 >= 'A', "the selector arithmetic below needs this");
+
+std::size_t g_calls = 0;
+std::size_t g_ok = 0;
+
+std::string printable(std::string_view bytes) {
+    std::string out;
+    for (unsigned char c : bytes) {
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        }
+    }
+    return out;
+}
+
+[[noreturn]] void violation(const char* what, std::string_view op, std::string_view params, const char* detail) {
+    std::fprintf(stderr, "params_fuzz: %s\n  op: %s\n  params: %s\n  detail: %s\n", what,
+                 printable(op).c_str(), printable(params).c_str(), detail ? detail : "");
+    std::abort();
+}
+
+bool known_code(int rc) { return rc == GK_OK || (rc <= GK_EINVALID_ARGUMENT && rc >= GK_EDATA_LOSS) || rc == GK_ENOMEM; }
+
+gk_engine* engine() {
+    static gk_engine* e = [] {
+        // Keys from the environment: nothing is written to disk.
+        setenv("GK_FUZZ_KEYS", "k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
+        gk_engine* h = nullptr;
+        int rc = gk_engine_open(&h,
+                                "{\"storage_url\":\"sqlite::memory:\",\"key_env\":\"GK_FUZZ_KEYS\","
+                                "\"log_level\":\"off\",\"max_params_bytes\":65536,\"event_queue_capacity\":64}");
+        if (rc != GK_OK) {
+            std::fprintf(stderr, "params_fuzz: gk_engine_open failed: %d %s\n", rc, gk_last_error());
+            std::abort();
+        }
+        // A few objects for get/update/assign to find.
+        const char* setup[][2] = {
+            {"accounts.create", "{\"username\":\"fuzz.one\",\"password\":\"pw1\",\"labels\":[\"x\"]}"},
+            {"accounts.create", "{\"username\":\"fuzz.two\",\"password\":\"pw2\"}"},
+            {"accounts.create", "{\"username\":\"fuzz.three\",\"password\":\"pw3\",\"email\":\"f@example.com\"}"},
+            {"proxies.create", "{\"url\":\"http://10.0.0.1:8080\",\"max_accounts\":2}"},
+        };
+        for (auto& s : setup) {
+            char* out = nullptr;
+            if (gk_call(h, s[0], s[1], &out) != GK_OK) {
+                std::fprintf(stderr, "params_fuzz: setup %s failed: %s\n", s[0], gk_last_error());
+                std::abort();
+            }
+            gk_free(out);
+        }
+        return h;
+    }();
+    return e;
+}
+
+void check_result(int rc, char* out, std::string_view op, std::string_view params) {
+    ++g_calls;
+    if (!known_code(rc)) {
+        char detail[64];
+        std::snprintf(detail, sizeof detail, "code %d", rc);
+        violation("unknown return code", op, params, detail);
+    }
+    if (rc == GK_OK) {
+        ++g_ok;
+        if (out == nullptr) violation("success without a result", op, params, nullptr);
+        if (!json_valid(out)) violation("result is not valid JSON", op, params, out);
+        if (gramkit::capi::find_invalid_utf8(out)) violation("result is not valid UTF-8", op, params, nullptr);
+        if (gk_last_error_code() != GK_OK || gk_last_error()[0] != '\0')
+            violation("success left an error behind", op, params, gk_last_error());
+        gk_free(out);
+        return;
+    }
+    if (out != nullptr) violation("failure did not set the out-parameter to NULL", op, params, out);
+    if (gk_last_error_code() != rc) violation("gk_last_error_code() differs from the return", op, params, nullptr);
+    const char* msg = gk_last_error();
+    if (msg == nullptr || msg[0] == '\0') violation("failure without a message", op, params, nullptr);
+    if (gramkit::capi::find_invalid_utf8(msg)) violation("error message is not valid UTF-8", op, params, nullptr);
+    if (rc == GK_EINTERNAL || rc == GK_ENOMEM) violation("internal error on bad input", op, params, msg);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const OpEntry& entry = kOps[static_cast<unsigned>(data[0] + kOpCount * 16 - 'A') % kOpCount];
+    // A C host cannot pass bytes after a NUL; copying through c_str() makes
+    // that explicit.
+    std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+    rest = std::string(rest.c_str());
+
+    char* out = nullptr;
+    if (entry.special == Special::next_event) {
+        const int rc = gk_next_event(engine(), 0, &out);
+        if (rc == GK_ETIMEOUT) {
+            ++g_calls;
+            if (out != nullptr) violation("timeout with an event", "(next_event)", rest, out);
+            return 0;
+        }
+        check_result(rc, out, "(next_event)", rest);
+        return 0;
+    }
+    std::string op;
+    std::string params;
+    if (entry.special == Special::op_from_input) {
+        const auto nl = rest.find('\n');
+        op = rest.substr(0, nl);
+        params = nl == std::string::npos ? std::string() : rest.substr(nl + 1);
+    } else {
+        op = entry.name;
+        params = std::move(rest);
+    }
+    // NULL params is legal ("{}"): use it for empty input.
+    const char* params_arg = params.empty() ? nullptr : params.c_str();
+    const int rc = gk_call(engine(), op.c_str(), params_arg, &out);
+    check_result(rc, out, op, params);
+    return 0;
+}
+
+#ifndef GRAMKIT_LIBFUZZER
+// ---- the driver for builds without libFuzzer ---------------------------------
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace {
+
+// splitmix64: small, fast, and the same sequence everywhere.
+struct Rng {
+    std::uint64_t state;
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+    std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
+};
+
+// Tokens that tend to reach interesting paths in a JSON params parser.
+const char* const kDictionary[] = {
+    "{", "}", "[", "]", "\"", ":", ",", "\\", "null", "true", "false", "0", "-1", "1.5", "1e999", "-0",
+    "9223372036854775807", "9223372036854775808", "-9223372036854775809", "\"id\":", "\"username\":",
+    "\"password\":", "\"labels\":", "\"status\":", "\"limit\":", "\"after\":", "\"url\":", "\"cookies\":",
+    "\"account_id\":", "\"until\":", "\"reason\":", "\"email\":", "\"totp_seed\":", "\"max_accounts\":",
+    "\"active\"", "\"paused\"", "\"cooldown\"", "\"disabled\"", "\"2099-01-01T00:00:00Z\"", "\"\\u0000\"",
+    "\"\\ud800\"", "\"\\udc00\\ud800\"", "\"\\u00e9\"", "\xc3\xa9", "\xed\xa0\x80", "\xf0\x9f\x98\x80", "\xff",
+    "\x80", "\xc0\xaf", "\x01", "\t", "\n", "http://", "socks5://", "@", "%00", "accounts.", "meta.",
+};
+
+std::string mutate(const std::vector<std::string>& corpus, Rng& rng, std::size_t max_len) {
+    std::string s = corpus[rng.below(corpus.size())];
+    const std::size_t steps = 1 + rng.below(4);
+    for (std::size_t i = 0; i < steps; ++i) {
+        const std::size_t pos = rng.below(s.size() + 1);
+        switch (rng.below(9)) {
+            case 0:  // flip a bit
+                if (!s.empty()) s[rng.below(s.size())] ^= static_cast<char>(1u << rng.below(8));
+                break;
+            case 1:  // replace a byte
+                if (!s.empty()) s[rng.below(s.size())] = static_cast<char>(rng.below(256));
+                break;
+            case 2:  // insert a byte
+                s.insert(pos, 1, static_cast<char>(rng.below(256)));
+                break;
+            case 3:  // erase a range
+                if (!s.empty()) s.erase(rng.below(s.size()), 1 + rng.below(8));
+                break;
+            case 4:  // duplicate a range
+                if (!s.empty()) {
+                    const std::size_t from = rng.below(s.size());
+                    const std::string piece = s.substr(from, 1 + rng.below(32));
+                    s.insert(pos, piece);
+                }
+                break;
+            case 5:  // insert a dictionary token
+                s.insert(pos, kDictionary[rng.below(sizeof kDictionary / sizeof kDictionary[0])]);
+                break;
+            case 6: {  // splice with another entry
+                const std::string& other = corpus[rng.below(corpus.size())];
+                s = s.substr(0, pos) + other.substr(std::min(other.size(), rng.below(other.size() + 1)));
+                break;
+            }
+            case 7:  // change the operation
+                if (!s.empty()) s[0] = static_cast<char>('A' + rng.below(kOpCount));
+                break;
+            default:  // deep nesting
+                s.insert(pos, std::string(1 + rng.below(200), rng.below(2) ? '[' : '{'));
+                break;
+        }
+        if (s.size() > max_len) s.resize(max_len);
+    }
+    return s;
+}
+
+bool read_file(const std::filesystem::path& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return true;
+}
+
+int usage() {
+    std::fprintf(stderr,
+                 "usage: params_fuzz [--runs N] [--seed S] [--max-len L] CORPUS_DIR_OR_FILE...\n"
+                 "Replays every corpus file, then runs N seeded mutations of them (default 0).\n");
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t runs = 0;
+    std::uint64_t seed = 1;
+    std::size_t max_len = 4096;
+    std::vector<std::filesystem::path> inputs;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if ((arg == "--runs" || arg == "--seed" || arg == "--max-len") && i + 1 < argc) {
+            char* end = nullptr;
+            const unsigned long long v = std::strtoull(argv[++i], &end, 10);
+            if (end == nullptr || *end != '\0') return usage();
+            if (arg == "--runs") runs = static_cast<std::size_t>(v);
+            else if (arg == "--seed") seed = v;
+            else max_len = std::max<std::size_t>(1, static_cast<std::size_t>(v));
+        } else if (!arg.empty() && arg[0] == '-') {
+            return usage();
+        } else {
+            inputs.emplace_back(arg);
+        }
+    }
+    if (inputs.empty()) return usage();
+
+    std::vector<std::filesystem::path> files;
+    for (const auto& in : inputs) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(in, ec)) {
+            for (const auto& entry : std::filesystem::directory_iterator(in)) {
+                if (entry.is_regular_file()) files.push_back(entry.path());
+            }
+        } else {
+            files.push_back(in);
+        }
+    }
+    std::sort(files.begin(), files.end());  // deterministic order
+    std::vector<std::string> corpus;
+    for (const auto& f : files) {
+        std::string data;
+        if (!read_file(f, data)) {
+            std::fprintf(stderr, "params_fuzz: cannot read %s\n", f.c_str());
+            return 2;
+        }
+        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+        corpus.push_back(std::move(data));
+    }
+    if (corpus.empty()) {
+        std::fprintf(stderr, "params_fuzz: the corpus is empty\n");
+        return 2;
+    }
+    const std::size_t replayed_ok = g_ok;
+    std::printf("replayed %zu corpus files (%zu succeeded)\n", corpus.size(), replayed_ok);
+
+    Rng rng{seed};
+    for (std::size_t run = 0; run < runs; ++run) {
+        const std::string input = mutate(corpus, rng, max_len);
+        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+    }
+    if (runs > 0) std::printf("ran %zu mutations with seed %llu\n", runs, static_cast<unsigned long long>(seed));
+    std::printf("%zu calls, %zu succeeded, no violation\n", g_calls, g_ok);
+    gk_engine_close(engine());
+    return 0;
+}
+#endif  // GRAMKIT_LIBFUZZER

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test suite.
+#
+#   bash tools/test.sh
+#
+# Phases (each timed):
+#   1. install missing Debian packages (tools/setup.sh)
+#   2. build the `dev` preset
+#   3. start a throwaway PostgreSQL (tools/testenv/postgres.sh) for the
+#      storage conformance suite; it is stopped on exit, whatever happens
+#   4. ctest on `dev` (every suite)
+#   5. build the `asan` preset (ASan + UBSan)
+#   6. ctest on `asan`, labels unit|capi|storage
+#
+# With CI=true a PostgreSQL that cannot start fails the run; elsewhere it is
+# a warning (and the PostgreSQL tests then report the missing server).
+# Exit status: 0 only if every phase succeeded.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+JOBS=${GRAMKIT_TEST_JOBS:-2}
+failures=()
+summary_ok=1  # every ctest run printed a parsable summary
+total_passed=0
+total_failed=0
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+banner() { printf '\n== %s\n' "$*"; }
+done_phase() { printf -- '-- %s: %s (%ss)\n' "$1" "$2" "$(elapsed "$3")"; }
+
+# --- PostgreSQL, always stopped on exit --------------------------------------
+# A state file of our own, so that this run never reuses or stops a server
+# that another run started.
+export GRAMKIT_PG_STATE_FILE="${TMPDIR:-/tmp}/gramkit-test-$$.pgstate"
+pg_started=0
+cleanup() {
+    if [ "$pg_started" = 1 ]; then
+        bash "$ROOT/tools/testenv/postgres.sh" stop >/dev/null 2>&1 || true
+    fi
+    rm -f "$GRAMKIT_PG_STATE_FILE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs ctest with the given arguments, echoing its output, and adds its
+# "N% tests passed, F tests failed out of T" line to the totals.
+run_ctest() {
+    local log status line
+    log=$(mktemp)
+    ctest "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        local failed total
+        failed=$(sed -E 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+        total=$(sed -E 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+        total_failed=$((total_failed + failed))
+        total_passed=$((total_passed + total - failed))
+    else
+        summary_ok=0
+    fi
+    rm -f "$log"
+    return "$status"
+}
+
+# --- 1. setup -------------------------------------------------------------------
+t=$(now)
+banner "setup"
+if ! bash "$ROOT/tools/setup.sh"; then
+    done_phase setup FAILED "$t"
+    exit 1
+fi
+done_phase setup ok "$t"
+
+# --- 2. build dev ---------------------------------------------------------------
+t=$(now)
+banner "build (dev)"
+dev_built=1
+if bash "$ROOT/tools/build.sh" dev; then
+    done_phase "build dev" ok "$t"
+else
+    dev_built=0
+    failures+=("build dev")
+    done_phase "build dev" FAILED "$t"
+fi
+
+# --- 3. PostgreSQL ---------------------------------------------------------------
+t=$(now)
+banner "start PostgreSQL"
+if pg_env=$(bash "$ROOT/tools/testenv/postgres.sh" start); then
+    pg_started=1
+    eval "$pg_env"
+    done_phase "postgres" "ok (${GRAMKIT_TEST_POSTGRES_URL:-?})" "$t"
+else
+    pg_started=1  # stop whatever half-started
+    done_phase "postgres" FAILED "$t"
+    if [ "${CI:-}" = true ]; then
+        echo "test.sh: PostgreSQL could not be started; in CI that fails the run (the storage suite must run on it)" >&2
+        exit 1
+    fi
+    echo "test.sh: WARNING: PostgreSQL could not be started; its storage tests will fail or be skipped" >&2
+fi
+
+# --- 4. ctest dev ----------------------------------------------------------------
+t=$(now)
+banner "ctest (dev)"
+if [ "$dev_built" = 1 ]; then
+    if run_ctest --preset dev -j "$JOBS" --output-on-failure --no-tests=error; then
+        done_phase "ctest dev" ok "$t"
+    else
+        failures+=("ctest dev")
+        done_phase "ctest dev" FAILED "$t"
+    fi
+else
+    summary_ok=0
+    failures+=("ctest dev (not run: build failed)")
+    done_phase "ctest dev" "skipped (build failed)" "$t"
+fi
+
+# --- 5. build asan ---------------------------------------------------------------
+t=$(now)
+banner "build (asan)"
+asan_built=1
+if bash "$ROOT/tools/build.sh" asan; then
+    done_phase "build asan" ok "$t"
+else
+    asan_built=0
+    failures+=("build asan")
+    done_phase "build asan" FAILED "$t"
+fi
+
+# --- 6. ctest asan ---------------------------------------------------------------
+t=$(now)
+banner "ctest (asan: unit|capi|storage)"
+if [ "$asan_built" = 1 ]; then
+    if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run_ctest --preset asan -j "$JOBS" --output-on-failure --no-tests=error -L 'unit|capi|storage'; then
+        done_phase "ctest asan" ok "$t"
+    else
+        failures+=("ctest asan")
+        done_phase "ctest asan" FAILED "$t"
+    fi
+else
+    summary_ok=0
+    failures+=("ctest asan (not run: build failed)")
+    done_phase "ctest asan" "skipped (build failed)" "$t"
+fi
+
+# --- result ----------------------------------------------------------------------
+echo
+if [ "${#failures[@]}" -gt 0 ]; then
+    printf 'FAILED: %s\n' "${failures[@]}"
+fi
+if [ "$summary_ok" = 1 ]; then
+    echo "$total_passed passed, $total_failed failed (dev + asan test runs)"
+fi
+[ "${#failures[@]}" -eq 0 ]
