@@ -203,13 +203,24 @@ GK_EXPORT int gk_next_event(gk_engine* engine, int timeout_ms, char** event_json
         PollerScope scope(*engine);
         gramkit::EventBus& bus = engine->engine->events();
         std::optional<gramkit::Event> event;
+        bool bus_closed = false;
         if (timeout_ms >= 0) {
             event = bus.next(std::chrono::milliseconds(timeout_ms));
         } else {
-            while (!event && !engine->closing.load()) event = bus.next(kWaitSlice);
+            for (;;) {
+                const auto started = std::chrono::steady_clock::now();
+                event = bus.next(kWaitSlice);
+                if (event || engine->closing.load()) break;
+                // next() returns early without an event only once the bus is
+                // closed; never spin on a closed bus.
+                if (std::chrono::steady_clock::now() - started < kWaitSlice / 2) {
+                    bus_closed = true;
+                    break;
+                }
+            }
         }
         if (!event) {
-            if (engine->closing.load())
+            if (bus_closed || engine->closing.load())
                 return gramkit::fail(ErrorCode::cancelled, "gk_next_event: the engine is closing");
             return gramkit::fail(ErrorCode::timeout,
                                  "gk_next_event: no event within " + std::to_string(timeout_ms) + " ms");

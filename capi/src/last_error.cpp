@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "utf8.hpp"
+
 namespace gramkit::capi {
 namespace {
 
@@ -43,7 +45,17 @@ int set_last_error(int code, std::initializer_list<std::string_view> parts) noex
 
 int set_last_error(int code, std::string_view message) noexcept { return set_last_error(code, std::initializer_list<std::string_view>{message}); }
 
-int set_last_error(const Error& error) noexcept { return set_last_error(to_c_code(error.code), error.message); }
+int set_last_error(const Error& error) noexcept {
+    const int code = to_c_code(error.code);
+    // Messages may quote input (an operation name, a field value) cut to a
+    // length; hosts must always be able to decode them.
+    if (!find_invalid_utf8(error.message)) return set_last_error(code, error.message);
+    try {
+        return set_last_error(code, repair_utf8(error.message));
+    } catch (...) {
+        return set_last_error(code, "error message lost: out of memory");
+    }
+}
 
 const char* last_error_message() noexcept {
     const LastError& s = state();

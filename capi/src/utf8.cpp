@@ -47,4 +47,20 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text) noexcept {
     return std::nullopt;
 }
 
+std::string repair_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    while (!text.empty()) {
+        const auto bad = find_invalid_utf8(text);
+        if (!bad) {
+            out.append(text);
+            break;
+        }
+        out.append(text.substr(0, *bad));
+        out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+        text.remove_prefix(*bad + 1);
+    }
+    return out;
+}
+
 }  // namespace gramkit::capi

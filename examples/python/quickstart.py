@@ -25,7 +25,7 @@ def main() -> int:
     # A throwaway data directory: the engine creates gramkit.db and a key
     # file (gramkit.keys, mode 0600) in it on first use.
     with tempfile.TemporaryDirectory(prefix="gramkit-quickstart-") as data_dir:
-        with gramkit.Engine({"data_dir": data_dir, "log_level": "warn"}) as engine:
+        with gramkit.Engine({"data_dir": data_dir, "log_level": "error"}) as engine:
             alice = engine.accounts.create("alice.bot", "correct horse", email="alice@example.com",
                                            labels=["eu", "demo"])
             print(f"registered #{alice['id']} {alice['username']} (status {alice['status']})")

@@ -49,6 +49,17 @@ Result<AccountRecord> decode_account(const Row& r) {
 
 constexpr int kLabelColumn = 11;
 
+Result<StatusChange> decode_status_change(const Row& r) {
+    StatusChange ch;
+    ch.account_id = r.i64(0);
+    GK_ASSIGN_OR_RETURN(ch.from, enum_from_text(kAccountStatusText, r.view(1), "account_status_history.from_status"));
+    GK_ASSIGN_OR_RETURN(ch.to, enum_from_text(kAccountStatusText, r.view(2), "account_status_history.to_status"));
+    ch.reason = r.text(3);
+    ch.until = r.opt_time(4);
+    ch.at = r.time(5);
+    return ch;
+}
+
 /// Runs accounts_with_labels_sql() and folds the label rows into records.
 Result<std::vector<AccountRecord>> select_accounts(Connection& c, std::string_view where_and_limit,
                                                    std::span<const Param> params) {
@@ -212,25 +223,12 @@ public:
     Result<std::vector<StatusChange>> history(std::int64_t account_id, std::size_t limit) override {
         GK_TRY(check_page_limit(limit));
         return with_connection(db_, [&](Connection& c) -> Result<std::vector<StatusChange>> {
-            GK_ASSIGN_OR_RETURN(
-                auto changes,
-                query_rows<StatusChange>(
-                    c,
-                    "SELECT account_id, from_status, to_status, reason, cooldown_until, changed_at "
-                    "FROM account_status_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
-                    params_of({account_id, static_cast<std::int64_t>(limit)}),
-                    [](const Row& r) -> Result<StatusChange> {
-                        StatusChange ch;
-                        ch.account_id = r.i64(0);
-                        GK_ASSIGN_OR_RETURN(ch.from,
-                                            enum_from_text(kAccountStatusText, r.view(1), "account_status_history.from_status"));
-                        GK_ASSIGN_OR_RETURN(ch.to,
-                                            enum_from_text(kAccountStatusText, r.view(2), "account_status_history.to_status"));
-                        ch.reason = r.text(3);
-                        ch.until = r.opt_time(4);
-                        ch.at = r.time(5);
-                        return ch;
-                    }));
+            GK_ASSIGN_OR_RETURN(auto changes,
+                                query_rows<StatusChange>(
+                                    c,
+                                    "SELECT account_id, from_status, to_status, reason, cooldown_until, changed_at "
+                                    "FROM account_status_history WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+                                    params_of({account_id, static_cast<std::int64_t>(limit)}), decode_status_change));
             // Every account has its "created" entry, so no rows means no account.
             if (changes.empty()) {
                 GK_ASSIGN_OR_RETURN(auto exists, query_int(c, "SELECT 1 FROM accounts WHERE id = $1", {account_id}));

@@ -91,20 +91,20 @@ struct ProxyRoom {
     bool has_room() const noexcept { return assigned < max_accounts; }
 };
 
+// Reads (health, max_accounts); `assigned` is counted separately.
+Result<ProxyRoom> decode_proxy_room(const Row& r) {
+    ProxyRoom room;
+    GK_ASSIGN_OR_RETURN(room.health, enum_from_text(kProxyHealthText, r.view(0), "proxies.health"));
+    room.max_accounts = r.i64(1);
+    return room;
+}
+
 /// Locks the proxy row, then counts its accounts (see the top of this file
 /// for why these must be two statements). nullopt if the proxy is gone.
 Result<std::optional<ProxyRoom>> lock_proxy_room(Connection& c, std::int64_t proxy_id) {
     const std::string lock_sql =
         "SELECT health, max_accounts FROM proxies WHERE id = $1" + std::string(row_lock_suffix(c.dialect()));
-    GK_ASSIGN_OR_RETURN(auto room, query_optional<ProxyRoom>(c, lock_sql, params_of({proxy_id}),
-                                                             [](const Row& r) -> Result<ProxyRoom> {
-                                                                 ProxyRoom room;
-                                                                 GK_ASSIGN_OR_RETURN(room.health,
-                                                                                     enum_from_text(kProxyHealthText, r.view(0),
-                                                                                                    "proxies.health"));
-                                                                 room.max_accounts = r.i64(1);
-                                                                 return room;
-                                                             }));
+    GK_ASSIGN_OR_RETURN(auto room, query_optional<ProxyRoom>(c, lock_sql, params_of({proxy_id}), decode_proxy_room));
     if (!room) return std::optional<ProxyRoom>();
     GK_ASSIGN_OR_RETURN(auto assigned, query_int(c, "SELECT COUNT(*) FROM accounts WHERE proxy_id = $1", {proxy_id}));
     room->assigned = assigned.value_or(0);
@@ -186,8 +186,9 @@ public:
     Status set_health(std::int64_t id, ProxyHealth health, Timestamp now) override {
         // A proxy declared healthy starts counting failures afresh.
         return update_proxy(id,
-                            "UPDATE proxies SET health = $2, failure_count = CASE WHEN $3 = 1 THEN 0 ELSE failure_count "
-                            "END, updated_at = $4 WHERE id = $1",
+                            "UPDATE proxies SET health = $2, "
+                            "failure_count = CASE WHEN $3 = 1 THEN 0 ELSE failure_count END, "
+                            "updated_at = $4 WHERE id = $1",
                             params_of({id, health_text(health), health == ProxyHealth::healthy, now}));
     }
 

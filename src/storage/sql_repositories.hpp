@@ -191,9 +191,12 @@ inline Status check_page_limit(std::size_t limit) {
     return {};
 }
 
+/// A keyset cursor before every id.
+inline constexpr std::int64_t kCursorStart = std::numeric_limits<std::int64_t>::min();
+
 /// The keyset cursor as a bindable value: no cursor means "from the start".
 inline std::int64_t cursor_or_start(const std::optional<std::int64_t>& after) noexcept {
-    return after.value_or(std::numeric_limits<std::int64_t>::min());
+    return after.value_or(kCursorStart);
 }
 
 /// A page from `limit + 1` fetched rows: the extra row is not returned, it

@@ -53,7 +53,7 @@ public:
 
         return with_connection(db_, [&](Connection& c) -> Result<std::size_t> {
             std::size_t rewritten = 0;
-            std::int64_t cursor = cursor_or_start(std::nullopt);
+            std::int64_t cursor = kCursorStart;
             for (;;) {
                 std::size_t batch_rows = 0;
                 std::size_t batch_rewritten = 0;

@@ -88,7 +88,8 @@ public:
     Result<Page<SessionRecord>> list(const SessionFilter& filter) override {
         GK_TRY(check_page_limit(filter.limit));
         SqlParams params;
-        std::string sql = std::string(kSelectSessions) + "WHERE account_id > " + params.add(cursor_or_start(filter.after));
+        std::string sql =
+            std::string(kSelectSessions) + "WHERE account_id > " + params.add(cursor_or_start(filter.after));
         if (filter.valid_only) sql += " AND valid = 1";
         sql += " ORDER BY account_id LIMIT " + params.add(static_cast<std::int64_t>(filter.limit + 1));
         return with_connection(db_, [&](Connection& c) -> Result<Page<SessionRecord>> {
@@ -117,7 +118,8 @@ public:
 
 private:
     Status update_session(std::int64_t account_id, std::string_view sql, std::span<const Param> params) {
-        return with_connection(db_, [&](Connection& c) { return write_one(c, sql, params, kSessionOfAccount, account_id); });
+        return with_connection(db_,
+                               [&](Connection& c) { return write_one(c, sql, params, kSessionOfAccount, account_id); });
     }
 
     Database& db_;

@@ -453,6 +453,9 @@ static void test_call_wrong_param_types(void) {
     CHECK_ERROR_MENTIONS("max_accounts");
     call_fails(e, "accounts.set_status", "{\"id\":1,\"status\":\"cooldown\",\"reason\":\"r\",\"until\":\"tomorrow\"}",
                GK_EINVALID_ARGUMENT);
+    /* Unknown fields are refused, so typos do not pass silently. */
+    call_fails(e, "accounts.list", "{\"limt\":5}", GK_EINVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("limt");
     gk_engine_close(e);
 }
 
@@ -1074,27 +1077,80 @@ static void test_concurrent_calls_file(void) {
 /* ---- data loss: secrets stored under another key ------------------------------- */
 
 static void test_error_data_loss(void) {
-    char dir[512], url[600], params[256];
+    char dir[512], url[600], params[512];
     gk_engine *e;
     long long id = -1;
     REQUIRE(make_temp_dir(dir, sizeof dir));
     snprintf(url, sizeof url, "sqlite://%s/g.db", dir);
     e = open_engine_with(url, "");
     if (e != NULL) {
+        char *out;
         id = create_account(e, "key.victim");
+        snprintf(params, sizeof params,
+                 "{\"account_id\":%lld,\"cookies\":[{\"name\":\"sessionid\",\"value\":\"victim-cookie\","
+                 "\"domain\":\".instagram.com\"}]}",
+                 id);
+        out = call_ok(e, "sessions.save_cookies", params);
+        gk_free(out);
+        snprintf(params, sizeof params, "{\"account_id\":%lld}", id);
+        out = call_ok(e, "sessions.cookies", params);
+        /* Names come back, values (secrets) never do. */
+        CHECK(out != NULL && strstr(out, "sessionid") != NULL && strstr(out, "victim-cookie") == NULL);
+        gk_free(out);
         gk_engine_close(e);
     }
-    /* Same key id, different key bytes: the stored password no longer
-     * authenticates. */
+    /* Same key id, different key bytes: the stored cookie jar no longer
+     * authenticates, and the engine says so instead of returning garbage. */
     setenv("GK_TEST_KEYS", TEST_KEYS_OTHER, 1);
     e = open_engine_with(url, "");
     setenv("GK_TEST_KEYS", TEST_KEYS, 1);
     if (e != NULL && id > 0) {
-        snprintf(params, sizeof params, "{\"id\":%lld}", id);
-        call_fails(e, "accounts.reveal_password", params, GK_EDATA_LOSS);
+        snprintf(params, sizeof params, "{\"account_id\":%lld}", id);
+        call_fails(e, "sessions.cookies", params, GK_EDATA_LOSS);
+        CHECK(strstr(gk_last_error(), "victim-cookie") == NULL);
     }
     gk_engine_close(e);
     remove_temp_dir(dir);
+}
+
+static void test_open_corrupt_database_is_data_loss(void) {
+    char dir[512], path[600], config[900];
+    gk_engine *e = NULL;
+    FILE *f;
+    REQUIRE(make_temp_dir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/g.db", dir);
+    f = fopen(path, "wb");
+    if (f != NULL) {
+        static const char garbage[] = "this is not an SQLite database, just some bytes that are long enough";
+        size_t i;
+        for (i = 0; i < 64; ++i) fwrite(garbage, 1, sizeof garbage - 1, f);
+        fclose(f);
+        snprintf(config, sizeof config,
+                 "{\"storage_url\":\"sqlite://%s\",\"key_env\":\"GK_TEST_KEYS\",\"log_level\":\"off\"}", path);
+        CHECK_RC(gk_engine_open(&e, config), GK_EDATA_LOSS);
+        CHECK(e == NULL);
+        gk_engine_close(e);
+    } else {
+        report_failure(__FILE__, __LINE__, "cannot create the test file");
+    }
+    remove_temp_dir(dir);
+}
+
+static void test_error_failed_precondition_and_unavailable_sessions(void) {
+    gk_engine *e = open_engine();
+    char params[128];
+    long long id;
+    REQUIRE(e != NULL);
+    /* Keys came from the environment: the vault cannot add one. */
+    call_fails(e, "vault.add_key", NULL, GK_EFAILED_PRECONDITION);
+    CHECK_ERROR_MENTIONS("environment");
+    /* Nothing to check out, and nothing checked out to check in. */
+    call_fails(e, "sessions.checkout", NULL, GK_EUNAVAILABLE);
+    id = create_account(e, "not.out");
+    REQUIRE(id > 0);
+    snprintf(params, sizeof params, "{\"account_id\":%lld}", id);
+    call_fails(e, "sessions.checkin", params, GK_EFAILED_PRECONDITION);
+    gk_engine_close(e);
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -1122,6 +1178,8 @@ static const struct test_case g_tests[] = {
     {"error_conflict", test_error_conflict},
     {"error_unavailable_and_failed_precondition", test_error_unavailable_and_failed_precondition},
     {"error_data_loss", test_error_data_loss},
+    {"open_corrupt_database_is_data_loss", test_open_corrupt_database_is_data_loss},
+    {"error_failed_precondition_and_unavailable_sessions", test_error_failed_precondition_and_unavailable_sessions},
     {"sessions_save_cookies", test_sessions_save_cookies},
     {"last_error_cleared_on_success", test_last_error_cleared_on_success},
     {"last_error_is_per_thread", test_last_error_is_per_thread},

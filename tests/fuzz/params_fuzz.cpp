@@ -6,6 +6,10 @@
 // Two special entries take the operation name from the input itself (up to
 // the first '\n') and poll the event queue.
 //
+// Params may name the objects the harness creates at start-up: "$a1",
+// "$a2", "$a3" expand to the ids of three accounts and "$p1" to a proxy's,
+// so seeds reach past "not found" (ids are large and not predictable).
+//
 // Every call must return a known code; on success the result must be one
 // valid JSON document in valid UTF-8, on failure the out-parameter must be
 // NULL and gk_last_error() a non-empty UTF-8 message matching the code.
@@ -64,8 +68,11 @@ constexpr OpEntry kOps[] = {
 constexpr unsigned kOpCount = sizeof kOps / sizeof kOps[0];
 static_assert(kOpCount * 16 >= 'A', "the selector arithmetic below needs this");
 
+bool g_verbose = false;  // driver --verbose: print each call's outcome
 std::size_t g_calls = 0;
 std::size_t g_ok = 0;
+// Calls per return code, indexed by -code (GK_ENOMEM counted at 14).
+std::size_t g_by_code[15] = {};
 
 std::string printable(std::string_view bytes) {
     std::string out;
@@ -89,6 +96,21 @@ std::string printable(std::string_view bytes) {
 
 bool known_code(int rc) { return rc == GK_OK || (rc <= GK_EINVALID_ARGUMENT && rc >= GK_EDATA_LOSS) || rc == GK_ENOMEM; }
 
+// Ids of the start-up objects, as decimal text: $a1 $a2 $a3 $p1.
+std::string g_placeholders[4];
+constexpr const char* kPlaceholderNames[4] = {"$a1", "$a2", "$a3", "$p1"};
+
+std::string expand_placeholders(std::string text) {
+    for (int i = 0; i < 4; ++i) {
+        const std::string_view name = kPlaceholderNames[i];
+        for (std::size_t pos = text.find(name); pos != std::string::npos;
+             pos = text.find(name, pos + g_placeholders[i].size())) {
+            text.replace(pos, name.size(), g_placeholders[i]);
+        }
+    }
+    return text;
+}
+
 gk_engine* engine() {
     static gk_engine* e = [] {
         // Keys from the environment: nothing is written to disk.
@@ -108,12 +130,15 @@ gk_engine* engine() {
             {"accounts.create", "{\"username\":\"fuzz.three\",\"password\":\"pw3\",\"email\":\"f@example.com\"}"},
             {"proxies.create", "{\"url\":\"http://10.0.0.1:8080\",\"max_accounts\":2}"},
         };
+        int i = 0;
         for (auto& s : setup) {
             char* out = nullptr;
-            if (gk_call(h, s[0], s[1], &out) != GK_OK) {
+            long long id = 0;
+            if (gk_call(h, s[0], s[1], &out) != GK_OK || !json_int(out, "id", &id)) {
                 std::fprintf(stderr, "params_fuzz: setup %s failed: %s\n", s[0], gk_last_error());
                 std::abort();
             }
+            g_placeholders[i++] = std::to_string(id);
             gk_free(out);
         }
         return h;
@@ -127,6 +152,11 @@ void check_result(int rc, char* out, std::string_view op, std::string_view param
         char detail[64];
         std::snprintf(detail, sizeof detail, "code %d", rc);
         violation("unknown return code", op, params, detail);
+    }
+    ++g_by_code[rc == GK_ENOMEM ? 14 : -rc];
+    if (g_verbose) {
+        std::printf("  %s %.60s -> %s%s%.120s\n", printable(op).c_str(), printable(params).c_str(), gk_error_name(rc),
+                    rc == GK_OK ? "" : ": ", rc == GK_OK ? "" : gk_last_error());
     }
     if (rc == GK_OK) {
         ++g_ok;
@@ -150,6 +180,7 @@ void check_result(int rc, char* out, std::string_view op, std::string_view param
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
+    gk_engine* const e = engine();  // first: creates the placeholder objects
     const OpEntry& entry = kOps[static_cast<unsigned>(data[0] + kOpCount * 16 - 'A') % kOpCount];
     // A C host cannot pass bytes after a NUL; copying through c_str() makes
     // that explicit.
@@ -158,9 +189,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     char* out = nullptr;
     if (entry.special == Special::next_event) {
-        const int rc = gk_next_event(engine(), 0, &out);
+        const int rc = gk_next_event(e, 0, &out);
         if (rc == GK_ETIMEOUT) {
             ++g_calls;
+            ++g_by_code[-GK_ETIMEOUT];
             if (out != nullptr) violation("timeout with an event", "(next_event)", rest, out);
             return 0;
         }
@@ -177,9 +209,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         op = entry.name;
         params = std::move(rest);
     }
+    params = expand_placeholders(std::move(params));
     // NULL params is legal ("{}"): use it for empty input.
     const char* params_arg = params.empty() ? nullptr : params.c_str();
-    const int rc = gk_call(engine(), op.c_str(), params_arg, &out);
+    const int rc = gk_call(e, op.c_str(), params_arg, &out);
     check_result(rc, out, op, params);
     return 0;
 }
@@ -213,7 +246,18 @@ const char* const kDictionary[] = {
     "\"account_id\":", "\"until\":", "\"reason\":", "\"email\":", "\"totp_seed\":", "\"max_accounts\":",
     "\"active\"", "\"paused\"", "\"cooldown\"", "\"disabled\"", "\"2099-01-01T00:00:00Z\"", "\"\\u0000\"",
     "\"\\ud800\"", "\"\\udc00\\ud800\"", "\"\\u00e9\"", "\xc3\xa9", "\xed\xa0\x80", "\xf0\x9f\x98\x80", "\xff",
-    "\x80", "\xc0\xaf", "\x01", "\t", "\n", "http://", "socks5://", "@", "%00", "accounts.", "meta.",
+    "\x80", "\xc0\xaf", "\x01", "\t", "\n", "http://", "socks5://", "@", "%00", "accounts.", "meta.", "$a1", "$a2",
+    "$p1",
+};
+
+// Whole values for the value-replacing mutation.
+const char* const kValues[] = {
+    "null", "true", "false", "0", "1", "2", "3", "-1", "1.5", "1e999", "9223372036854775807",
+    "-9223372036854775808", "18446744073709551616", "\"\"", "\"x\"", "\"active\"", "\"paused\"",
+    "\"cooldown\"", "\"challenge_required\"", "\"login_failed\"", "\"disabled\"", "\"healthy\"",
+    "\"2099-01-01T00:00:00Z\"", "\"2000-01-01T00:00:00Z\"", "\"2099-13-45T99:00:00Z\"", "\"\\u0000\"",
+    "\"\\ud800\"", "\"a.b_c\"", "\"http://10.0.0.9:80\"", "\"socks5://u:p@h:1080\"", "[]", "{}",
+    "[\"x\"]", "[1,2]", "[{}]", "{\"a\":1}", "$a1", "$a2", "$a3", "$p1",
 };
 
 std::string mutate(const std::vector<std::string>& corpus, Rng& rng, std::size_t max_len) {
@@ -221,7 +265,7 @@ std::string mutate(const std::vector<std::string>& corpus, Rng& rng, std::size_t
     const std::size_t steps = 1 + rng.below(4);
     for (std::size_t i = 0; i < steps; ++i) {
         const std::size_t pos = rng.below(s.size() + 1);
-        switch (rng.below(9)) {
+        switch (rng.below(11)) {
             case 0:  // flip a bit
                 if (!s.empty()) s[rng.below(s.size())] ^= static_cast<char>(1u << rng.below(8));
                 break;
@@ -252,6 +296,34 @@ std::string mutate(const std::vector<std::string>& corpus, Rng& rng, std::size_t
             case 7:  // change the operation
                 if (!s.empty()) s[0] = static_cast<char>('A' + rng.below(kOpCount));
                 break;
+            case 8:
+            case 9: {  // replace one member's value: keeps the document well-formed more often
+                std::vector<std::size_t> colons;
+                for (std::size_t k = 0; k < s.size(); ++k)
+                    if (s[k] == ':') colons.push_back(k);
+                if (colons.empty()) break;
+                const std::size_t start = colons[rng.below(colons.size())] + 1;
+                std::size_t end = start;
+                int depth = 0;
+                bool in_string = false;
+                for (; end < s.size(); ++end) {
+                    const char c = s[end];
+                    if (in_string) {
+                        if (c == '\\') ++end;
+                        else if (c == '"') in_string = false;
+                    } else if (c == '"') {
+                        in_string = true;
+                    } else if (c == '{' || c == '[') {
+                        ++depth;
+                    } else if (c == '}' || c == ']') {
+                        if (depth-- == 0) break;
+                    } else if (c == ',' && depth == 0) {
+                        break;
+                    }
+                }
+                s.replace(start, std::min(end, s.size()) - start, kValues[rng.below(sizeof kValues / sizeof kValues[0])]);
+                break;
+            }
             default:  // deep nesting
                 s.insert(pos, std::string(1 + rng.below(200), rng.below(2) ? '[' : '{'));
                 break;
@@ -270,7 +342,7 @@ bool read_file(const std::filesystem::path& path, std::string& out) {
 
 int usage() {
     std::fprintf(stderr,
-                 "usage: params_fuzz [--runs N] [--seed S] [--max-len L] CORPUS_DIR_OR_FILE...\n"
+                 "usage: params_fuzz [--runs N] [--seed S] [--max-len L] [--verbose] CORPUS_DIR_OR_FILE...\n"
                  "Replays every corpus file, then runs N seeded mutations of them (default 0).\n");
     return 2;
 }
@@ -284,7 +356,9 @@ int main(int argc, char** argv) {
     std::vector<std::filesystem::path> inputs;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if ((arg == "--runs" || arg == "--seed" || arg == "--max-len") && i + 1 < argc) {
+        if (arg == "--verbose") {
+            g_verbose = true;
+        } else if ((arg == "--runs" || arg == "--seed" || arg == "--max-len") && i + 1 < argc) {
             char* end = nullptr;
             const unsigned long long v = std::strtoull(argv[++i], &end, 10);
             if (end == nullptr || *end != '\0') return usage();
@@ -335,6 +409,10 @@ int main(int argc, char** argv) {
     }
     if (runs > 0) std::printf("ran %zu mutations with seed %llu\n", runs, static_cast<unsigned long long>(seed));
     std::printf("%zu calls, %zu succeeded, no violation\n", g_calls, g_ok);
+    for (int i = 0; i < 15; ++i) {
+        const int code = i == 14 ? GK_ENOMEM : -i;
+        if (g_by_code[i] != 0) std::printf("  %-20s %zu\n", gk_error_name(code), g_by_code[i]);
+    }
     gk_engine_close(engine());
     return 0;
 }

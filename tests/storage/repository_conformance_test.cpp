@@ -336,9 +336,11 @@ TEST_P(RepositoryConformance, AccountRemoveCascadesLabelsSessionAndHistory) {
 
 TEST_P(RepositoryConformance, AccountListFiltersByStatusAndLabel) {
     insert_accounts({make_account(1, "a1", {"eu", "scrape"}), make_account(2, "a2", {"us"}),
-                     make_account(3, "a3", {"eu"}, AccountStatus::paused), make_account(4, "a4", {}, AccountStatus::paused),
-                     make_account(5, "a5", {"eu"})});
-    auto ids = [](const Page<AccountRecord>& p) { return ids_of(p.items, [](const AccountRecord& r) { return r.account.id; }); };
+                     make_account(3, "a3", {"eu"}, AccountStatus::paused),
+                     make_account(4, "a4", {}, AccountStatus::paused), make_account(5, "a5", {"eu"})});
+    auto ids = [](const Page<AccountRecord>& p) {
+        return ids_of(p.items, [](const AccountRecord& r) { return r.account.id; });
+    };
 
     AccountFilter all;
     GK_ASSERT_OK_AND_ASSIGN(auto page, accounts().list(all));
@@ -613,7 +615,9 @@ TEST_P(RepositoryConformance, ProxyListFiltersByHealthAndPages) {
     }
     GK_ASSERT_OK(proxies().set_health(3, ProxyHealth::unhealthy, at(1)));
     GK_ASSERT_OK(proxies().set_health(6, ProxyHealth::unhealthy, at(1)));
-    auto ids = [](const Page<ProxyRecord>& p) { return ids_of(p.items, [](const ProxyRecord& r) { return r.proxy.id; }); };
+    auto ids = [](const Page<ProxyRecord>& p) {
+        return ids_of(p.items, [](const ProxyRecord& r) { return r.proxy.id; });
+    };
 
     ProxyFilter unhealthy;
     unhealthy.health = ProxyHealth::unhealthy;
@@ -636,7 +640,9 @@ TEST_P(RepositoryConformance, ProxyListFiltersByHealthAndPages) {
 TEST_P(RepositoryConformance, AssignLeastLoadedPicksLeastLoadedAndIsSticky) {
     GK_ASSERT_OK(proxies().insert(make_proxy(1, "p1", 3)));
     GK_ASSERT_OK(proxies().insert(make_proxy(2, "p2", 3)));
-    for (std::int64_t id = 10; id < 14; ++id) GK_ASSERT_OK(accounts().insert(make_account(id, "u" + std::to_string(id))));
+    for (std::int64_t id = 10; id < 14; ++id) {
+        GK_ASSERT_OK(accounts().insert(make_account(id, "u" + std::to_string(id))));
+    }
 
     // Ties go to the lowest id, then load balances.
     GK_ASSERT_OK_AND_ASSIGN(auto first, proxies().assign_least_loaded(10, at(1)));
@@ -666,7 +672,9 @@ TEST_P(RepositoryConformance, AssignLeastLoadedSkipsUnhealthyAndFullProxies) {
     GK_ASSERT_OK(proxies().insert(make_proxy(2, "small", 1)));
     GK_ASSERT_OK(proxies().insert(make_proxy(3, "big", 2)));
     GK_ASSERT_OK(proxies().set_health(1, ProxyHealth::unhealthy, at(0)));
-    for (std::int64_t id = 10; id < 15; ++id) GK_ASSERT_OK(accounts().insert(make_account(id, "u" + std::to_string(id))));
+    for (std::int64_t id = 10; id < 15; ++id) {
+        GK_ASSERT_OK(accounts().insert(make_account(id, "u" + std::to_string(id))));
+    }
 
     GK_ASSERT_OK_AND_ASSIGN(auto a, proxies().assign_least_loaded(10, at(1)));
     EXPECT_EQ(a, 2);
@@ -1056,8 +1064,10 @@ TEST_P(RepositoryConformance, RewrapRunsInBatchesAndStopsAtFirstError) {
     ASSERT_EQ(passwords.column, "password");
     ASSERT_EQ(passwords.table, "accounts");
 
-    auto failed = secrets().rewrap(passwords, [](std::int64_t row_id, std::string_view envelope) -> Result<std::string> {
-        if (row_id == 300) return fail(ErrorCode::data_loss, "cannot decrypt accounts/password/300");
+    auto failed = secrets().rewrap(passwords, [](std::int64_t row_id, std::string_view envelope) {
+        if (row_id == 300) {
+            return Result<std::string>(fail(ErrorCode::data_loss, "cannot decrypt accounts/password/300"));
+        }
         return old_to_new(row_id, envelope);
     });
     GK_EXPECT_CODE(failed, ErrorCode::data_loss);

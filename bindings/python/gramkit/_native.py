@@ -25,7 +25,7 @@ import ctypes.util
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 from .errors import GK_OK, GK_ETIMEOUT, InvalidArgumentError, LibraryNotFoundError
@@ -223,15 +223,27 @@ def _encode(value: str, what: str) -> bytes:
     return data
 
 
-def _take_string(lib: ctypes.CDLL, ptr: ctypes.c_void_p) -> Optional[str]:
-    """Copies a library-owned char* into a str and frees it."""
-    if not ptr.value:
+_op_cache: Dict[str, bytes] = {}
+
+
+def _encode_op(op: str) -> bytes:
+    # Operation names repeat: encode (and check) each once.
+    raw = _op_cache.get(op)
+    if raw is None:
+        raw = _encode(op, "op")
+        if len(_op_cache) < 1024:
+            _op_cache[op] = raw
+    return raw
+
+
+def _take_string(lib: ctypes.CDLL, ptr: Optional[int]) -> Optional[str]:
+    """Copies a caller-owned char* from the library into a str and frees it."""
+    if not ptr:
         return None
     try:
-        return ctypes.string_at(ptr.value).decode("utf-8")
+        return ctypes.string_at(ptr).decode("utf-8")
     finally:
         lib.gk_free(ptr)
-        ptr.value = None
 
 
 def version() -> str:
@@ -272,12 +284,9 @@ def call(handle: int, op: str, params_json: Optional[str]) -> str:
     lib = _lib or load()
     raw_params = None if params_json is None else _encode(params_json, "params")
     out = ctypes.c_void_p()
-    try:
-        lib.gk_call(handle, _encode(op, "op"), raw_params, ctypes.byref(out))
-        result = _take_string(lib, out)
-    finally:
-        if out.value:  # contract says NULL on failure; free defensively anyway
-            lib.gk_free(out)
+    # On failure errcheck raises and *out is NULL (header contract).
+    lib.gk_call(handle, _encode_op(op), raw_params, ctypes.byref(out))
+    result = _take_string(lib, out.value)
     return "null" if result is None else result
 
 
@@ -285,12 +294,8 @@ def next_event(handle: int, timeout_ms: int) -> Optional[str]:
     """``gk_next_event``: the next event's JSON text, or None on timeout."""
     lib = _lib or load()
     out = ctypes.c_void_p()
-    try:
-        code = lib.gk_next_event(handle, int(timeout_ms), ctypes.byref(out))
-        text = _take_string(lib, out)
-    finally:
-        if out.value:
-            lib.gk_free(out)
+    code = lib.gk_next_event(handle, int(timeout_ms), ctypes.byref(out))
+    text = _take_string(lib, out.value)
     return text if code == GK_OK else None
 
 

@@ -40,8 +40,9 @@ def format_timestamp(value: _dt.datetime) -> str:
     """
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.timezone.utc)
-    utc = value.astimezone(_dt.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond:06d}Z"
+    u = value.astimezone(_dt.timezone.utc)
+    return (f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+            f".{u.microsecond:06d}Z")
 
 
 def parse_timestamp(text: str) -> _dt.datetime:
@@ -62,16 +63,61 @@ def _json_default(value: Any) -> Any:
 
 def _dumps(value: Any, what: str) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                          default=_json_default)
     except (TypeError, ValueError) as exc:
         raise InvalidArgumentError(f"{what}: {exc}") from None
 
 
-def _close_handle(handle: int, keepalive: List[Any]) -> None:
-    """Finalizer body: closes the handle.  Must not reference the Engine."""
+class _HandleState:
+    """An engine handle and the bookkeeping that keeps close() from racing
+    with calls (the C ABI forbids it).  Shared by the Engine and its
+    finalizer, which must not reference the Engine itself."""
+
+    __slots__ = ("handle", "lock", "drained", "active", "closed", "keepalive")
+
+    def __init__(self, handle: int) -> None:
+        self.handle = handle
+        self.lock = threading.Lock()
+        self.drained = threading.Event()  # set when closed and no call is running
+        self.active = 0          # library calls in progress
+        self.closed = False      # no new calls may start
+        self.keepalive: List[Any] = []  # ctypes callbacks the library may still call
+
+    def enter(self) -> int:
+        with self.lock:
+            if self.closed:
+                raise FailedPreconditionError("engine is closed")
+            self.active += 1
+            return self.handle
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+            if self.closed and not self.active:
+                self.drained.set()
+
+    def stop(self) -> None:
+        """Lets no new call start and waits for running ones to end."""
+        with self.lock:
+            self.closed = True
+            if not self.active:
+                self.drained.set()
+        self.drained.wait()
+
+
+def _finalize(state: _HandleState) -> None:
+    """Closes the handle (from close(), garbage collection or interpreter exit)."""
     global _live
+    with state.lock:
+        state.closed = True
+        if state.active:
+            # Only at interpreter exit, with a daemon thread still inside the
+            # library: closing now could crash it, so leave the handle be.
+            return
+        handle, state.handle = state.handle, 0
     _native.engine_close(handle)
-    keepalive.clear()  # ctypes callbacks may be released only after the close
+    state.keepalive.clear()  # callbacks may be released only after the close
     with _live_lock:
         _live -= 1
 
@@ -113,21 +159,17 @@ class Engine:
             config_json = _dumps(dict(config), "config")
         else:
             raise InvalidArgumentError(f"config: expected a dict, a JSON string or None, not {type(config).__name__}")
-        self._cond = threading.Condition(threading.Lock())
-        self._active = 0
-        self._closed = False
-        self._keepalive: List[Any] = []
-        self._handle = _native.engine_open(config_json)
+        self._state = _HandleState(_native.engine_open(config_json))
         with _live_lock:
             _live += 1
-        self._finalizer = weakref.finalize(self, _close_handle, self._handle, self._keepalive)
+        self._finalizer = weakref.finalize(self, _finalize, self._state)
 
     # -- lifetime ---------------------------------------------------------
 
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran (or the finalizer did)."""
-        return self._closed or not self._finalizer.alive
+        return self._state.closed
 
     def close(self) -> None:
         """Closes the engine and frees its handle.  Idempotent.
@@ -137,12 +179,7 @@ class Engine:
         in :meth:`next_event` return None within a fraction of a second.
         Do not call it from an event callback.
         """
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            while self._active:
-                self._cond.wait()
+        self._state.stop()
         self._finalizer()
 
     def __enter__(self) -> "Engine":
@@ -157,27 +194,21 @@ class Engine:
         return f"<gramkit.Engine {'closed' if self.closed else 'open'}>"
 
     def _enter(self) -> int:
-        with self._cond:
-            if self._closed or not self._finalizer.alive:
-                raise FailedPreconditionError("engine is closed")
-            self._active += 1
-            return self._handle
+        return self._state.enter()
 
     def _leave(self) -> None:
-        with self._cond:
-            self._active -= 1
-            if self._closed and not self._active:
-                self._cond.notify_all()
+        self._state.leave()
 
     # -- generic calls ----------------------------------------------------
 
     def call_json(self, op: str, params_json: Optional[str] = None) -> str:
         """Runs an operation with a JSON params text; returns the JSON result text."""
-        handle = self._enter()
+        state = self._state
+        handle = state.enter()
         try:
             return _native.call(handle, op, params_json)
         finally:
-            self._leave()
+            state.leave()
 
     def call(self, op: str, /, **params: Any) -> Any:
         """Runs any registered operation and returns its parsed JSON result.
@@ -202,10 +233,7 @@ class Engine:
 
     def operations(self) -> List[Dict[str, Any]]:
         """Every registered operation with its params and result shape."""
-        result = self.call("meta.operations")
-        if isinstance(result, Mapping) and "operations" in result:
-            return list(result["operations"])
-        return list(result)
+        return list(self.call("meta.operations")["operations"])
 
     # -- events -----------------------------------------------------------
 
@@ -231,11 +259,10 @@ class Engine:
             if first:
                 handle = self._enter()
             else:
-                with self._cond:
-                    if self._closed:
-                        return None
-                    self._active += 1
-                    handle = self._handle
+                try:
+                    handle = self._enter()
+                except FailedPreconditionError:
+                    return None  # closed while we waited
             first = False
             try:
                 text = _native.next_event(handle, int(slice_s * 1000))
@@ -279,7 +306,7 @@ class Engine:
 
             c_callback = _native.set_event_callback(handle, deliver)
             # Kept until close: the library may be calling an older one.
-            self._keepalive.append(c_callback)
+            self._state.keepalive.append(c_callback)
         finally:
             self._leave()
 

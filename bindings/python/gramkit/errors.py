@@ -192,9 +192,6 @@ class LibraryNotFoundError(UnavailableError, ImportError):
     ``import gramkit``.
     """
 
-    def __init__(self, message: str, code: Optional[int] = None, code_name: Optional[str] = None) -> None:
-        GramkitError.__init__(self, message, code, code_name)
-
 
 _BY_CODE: Dict[int, Type[GramkitError]] = {
     cls.code: cls

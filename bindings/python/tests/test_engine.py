@@ -106,6 +106,9 @@ class ErrorMappingTest(EngineTestCase):
             ("accounts.create", {"username": "ok.name", "password": "pw", "labels": "notalist"}, "labels"),
             ("accounts.list", {"limit": 0}, "limit"),
             ("accounts.list", {"limit": "ten"}, "limit"),
+            ("accounts.list", {"limit": True}, "limit"),
+            ("accounts.get", {"id": 1.5}, "id"),
+            ("accounts.get", {"id": 1, "op": "x"}, "op"),  # op is positional-only: "op" is a param
             ("accounts.list", {"status": "sleeping"}, "status"),
             ("sessions.list", {"valid_only": "yes"}, "valid_only"),
         ]
@@ -124,6 +127,8 @@ class ErrorMappingTest(EngineTestCase):
     def test_python_side_bad_input(self) -> None:
         with self.assertRaises(gramkit.InvalidArgumentError):
             self.engine.call("accounts.get", id=object())  # not JSON serialisable
+        with self.assertRaises(gramkit.InvalidArgumentError):
+            self.engine.call("accounts.get", id=float("nan"))  # NaN is not JSON
         with self.assertRaises(gramkit.InvalidArgumentError):
             self.engine.call("accounts.get\0x", id=1)  # NUL would truncate the op name
         with self.assertRaises(gramkit.InvalidArgumentError):
@@ -193,14 +198,15 @@ class EventsTest(EngineTestCase):
     def test_create_emits_account_created(self) -> None:
         self.drain_events()
         account = self.engine.accounts.create("evented.bot", "pw")
-        events = list(self.engine.events(timeout=0.5))
+        events = list(self.engine.events(timeout=0.2))
         created = [e for e in events if e["type"] == "account.created"]
         self.assertEqual(len(created), 1, events)
         event = created[0]
         self.assertEqual(set(event), {"seq", "type", "at", "data", "dropped"})
         self.assertIsInstance(event["seq"], int)
         self.assertEqual(event["dropped"], 0)
-        self.assertEqual(event["data"].get("id", event["data"].get("account_id")), account["id"])
+        self.assertEqual(event["data"]["account_id"], account["id"])
+        self.assertEqual(event["data"]["username"], "evented.bot")
         gramkit.parse_timestamp(event["at"])
         self.assertNotIn("pw", json.dumps(event["data"]))
 

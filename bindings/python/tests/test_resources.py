@@ -116,9 +116,11 @@ class AccountsTest(EngineTestCase):
         self.engine.accounts.set_status(account["id"], "cooldown", "extended", until=later)
         self.engine.accounts.set_status(account["id"], "active", "back")
         history = self.engine.accounts.history(account["id"])
-        self.assertEqual([h["to"] for h in history], ["active", "cooldown", "cooldown"])
-        self.assertEqual(history[-1]["reason"], "429 × 3 — zu viele 請求")
-        self.assertEqual(history[-1]["from"], "active")
+        # Newest first; the oldest entry records the creation.
+        self.assertEqual([h["to"] for h in history], ["active", "cooldown", "cooldown", "active"])
+        self.assertEqual([h["reason"] for h in history[:3]], ["back", "extended", "429 × 3 — zu viele 請求"])
+        self.assertEqual(history[2]["from"], "active")
+        self.assertEqual(gramkit.parse_timestamp(history[1]["until"]), until + dt.timedelta(hours=1))
         self.assertEqual(len(self.engine.accounts.history(account["id"], limit=1)), 1)
 
     def test_naive_datetime_is_utc(self) -> None:

@@ -76,16 +76,18 @@ GK_EXPORT int gk_version_number(void);
 GK_EXPORT const char *gk_last_error(void);
 /* The calling thread's last error code (GK_OK if none). */
 GK_EXPORT int gk_last_error_code(void);
-/* Stable name of a code ("invalid_argument", ...; "unknown" otherwise);
- * static storage. */
+/* Stable name of a code ("ok", "invalid_argument", ..., "out_of_memory" for
+ * GK_ENOMEM; "unknown" otherwise); static storage. */
 GK_EXPORT const char *gk_error_name(int code);
 
 /* Opens an engine from a JSON configuration (see docs/c-api.md; NULL or ""
  * means "{}": SQLite and a key file in the current directory). On success
  * *out receives a handle the caller closes with gk_engine_close. */
 GK_EXPORT int gk_engine_open(gk_engine **out, const char *config_json);
-/* Closes an engine and frees it. Accepts NULL. Waits for calls in progress
- * on other threads is NOT done: the caller must ensure none are running. */
+/* Closes an engine and frees it. Accepts NULL. Threads blocked in
+ * gk_next_event on this engine are woken (they return GK_ECANCELLED) and
+ * waited for; any other call on the engine must have returned before
+ * gk_engine_close starts, and none may start after it. */
 GK_EXPORT void gk_engine_close(gk_engine *engine);
 
 /* Runs an operation. params_json: a JSON object, or NULL for "{}".
@@ -100,14 +102,21 @@ GK_EXPORT int gk_call(gk_engine *engine, const char *op, const char *params_json
  * engine is closed) for the next event and returns it as a caller-owned JSON
  * object {"seq","type","at","data","dropped"}; "dropped" counts events this
  * queue lost (oldest first) just before this one because nobody polled.
- * Returns GK_ETIMEOUT with *event_json = NULL when none arrived. */
+ * Returns GK_ETIMEOUT with *event_json = NULL when none arrived, and
+ * GK_ECANCELLED (*event_json = NULL) once the engine is being closed and
+ * every queued event has been taken. */
 GK_EXPORT int gk_next_event(gk_engine *engine, int timeout_ms, char **event_json);
 
 /* Called with each event's JSON (borrowed: valid during the call only) on
  * the thread that caused the event, while the library holds the engine's
- * event lock: keep it short and do not call gk_* functions from it. */
+ * event lock: keep it short. gk_call, gk_set_event_callback and
+ * gk_engine_close refuse to run inside it (GK_EFAILED_PRECONDITION) rather
+ * than deadlock. Events reach the callback and the gk_next_event queue
+ * alike. */
 typedef void (*gk_event_callback)(const char *event_json, void *user_data);
-/* Sets (or with cb = NULL removes) the engine's single event callback. */
+/* Sets (or with cb = NULL removes) the engine's single event callback,
+ * replacing any previous one. When it returns, the previous callback is not
+ * running and will not be called again. */
 GK_EXPORT int gk_set_event_callback(gk_engine *engine, gk_event_callback cb, void *user_data);
 
 /* Frees a string returned by the library. Accepts NULL. */
