@@ -38,39 +38,76 @@ fi
 mkdir -p -m 700 "$DATA_DIR"
 echo "made by tools/run.sh; deleted by its next run" >"$DATA_DIR/$MARKER"
 
-step() {
+# Prints a command line the way one would type it (quoting what needs it).
+show() {
+    local out="\$" arg
+    for arg in "$@"; do
+        if [[ "$arg" =~ ^[A-Za-z0-9_./:@,=+%-]+$ ]]; then
+            out+=" $arg"
+        else
+            out+=" '${arg//\'/\'\\\'\'}'"
+        fi
+    done
     echo
-    echo "\$ gramkit $*"
+    echo "$out"
+}
+step() {
+    show gramkit "$@"
     "$GRAMKIT" "$@"
 }
-# Like step, but feeds a secret on stdin; the echoed line shows where it
-# comes from, never the secret.
+# Like step, but feeds a secret on stdin; the echoed line says where it
+# comes from, never what it is.
 step_with_stdin() {
     local secret=$1 shown=$2
     shift 2
     echo
-    echo "\$ $shown | gramkit $*"
+    echo "\$ $shown | $(show gramkit "$@" | tail -n 1 | cut -c3-)"
     printf '%s\n' "$secret" | "$GRAMKIT" "$@"
 }
 
-# A demo password, random per run: it must not show up anywhere below.
-DEMO_PASSWORD="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+# Demo secrets, random per run: neither may show up in the output or in the
+# database files (checked at the end).
+DEMO_PASSWORD="demo-pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+PROXY_PASSWORD="proxy-pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+COOKIE_VALUE="DEMO0000%3Afake-session-value-not-real%3A0"  # from demo-cookies.json
 
-echo "gramkit demo in $DATA_DIR"
-step proxy add "http://proxy.example.net:3128" --max-accounts 2
-step_with_stdin "socks5://demo:proxy-secret-$RANDOM@socks.example.net:1080" \
-    "echo socks5://demo:<password>@socks.example.net:1080" proxy add --stdin
-step_with_stdin "$DEMO_PASSWORD" "echo <password>" \
-    account add demo.collector --email demo@example.com --label demo --label batch-1
-step proxy assign demo.collector
-step session import-cookies demo.collector "$ROOT/examples/cli/demo-cookies.json" \
-    --user-agent "Mozilla/5.0 (X11; Linux x86_64) gramkit-demo"
-step account list
-step session show demo.collector
-step account status demo.collector cooldown --reason "demo: Instagram said please wait" --for 30m
-step proxy list
-step vault rotate
-step vault keys
-step account history demo.collector
+demo() {
+    echo "gramkit demo in $DATA_DIR"
+    step proxy add "http://proxy.example.net:3128" --max-accounts 2
+    step_with_stdin "socks5://demo:$PROXY_PASSWORD@socks.example.net:1080" \
+        "echo 'socks5://demo:<password>@socks.example.net:1080'" proxy add --stdin
+    step_with_stdin "$DEMO_PASSWORD" "echo '<password>'" \
+        account add demo.collector --email demo@example.com --label demo --label batch-1
+    step proxy assign demo.collector
+    step session import-cookies demo.collector "$ROOT/examples/cli/demo-cookies.json" \
+        --user-agent "Mozilla/5.0 (X11; Linux x86_64) gramkit-demo"
+    step account list
+    step session show demo.collector
+    step account status demo.collector cooldown --reason "demo: Instagram said please wait" --for 30m
+    step proxy list
+    step vault rotate
+    step vault keys
+    step account history demo.collector
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+demo 2>&1 | tee "$log"
+
 echo
+leaked=0
+for secret in "$DEMO_PASSWORD" "$PROXY_PASSWORD" "$COOKIE_VALUE"; do
+    if grep -qF -- "$secret" "$log"; then
+        echo "run.sh: a demo secret appeared in the output" >&2
+        leaked=1
+    fi
+    for f in "$DATA_DIR"/gramkit.db*; do
+        if grep -qaF -- "$secret" "$f"; then
+            echo "run.sh: a demo secret is stored in plain text in $f" >&2
+            leaked=1
+        fi
+    done
+done
+[ "$leaked" = 0 ] || exit 1
+echo "checked: the demo password, proxy password and cookie value appear neither in the output above nor in plain text in $DATA_DIR/gramkit.db*"
 echo "demo done; the data is in $DATA_DIR (try: bash tools/run.sh account show demo.collector)"

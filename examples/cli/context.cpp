@@ -20,7 +20,8 @@ Engine& Context::engine() {
     if (!level) throw UsageError("--log-level: " + level.error().message);
 
     std::error_code ec;
-    const fs::path data_dir = fs::absolute(options_.data_dir.empty() ? "gramkit-data" : options_.data_dir, ec);
+    const fs::path data_dir =
+        fs::absolute(options_.data_dir.empty() ? "gramkit-data" : options_.data_dir, ec).lexically_normal();
     if (ec) throw CommandError(ErrorCode::invalid_argument, "--data-dir: " + ec.message());
     if (!fs::exists(data_dir, ec)) {
         fs::create_directories(data_dir, ec);

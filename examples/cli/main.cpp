@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "context.hpp"
 #include "gramkit/engine.hpp"
+#include "values.hpp"
 
 namespace {
 
@@ -27,7 +28,7 @@ std::string env_or(const char* name, std::string fallback) {
 }
 
 int usage_error(const std::string& message) {
-    std::cerr << "gramkit: usage: " << message << "\nRun 'gramkit --help' (or 'gramkit COMMAND --help') for usage.\n";
+    std::cerr << "gramkit: usage: " << gramkit::cli::sanitize(message) << "\nRun 'gramkit --help' (or 'gramkit COMMAND --help') for usage.\n";
     return kExitUsage;
 }
 
@@ -76,10 +77,10 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
         return usage_error(e.what());
     } catch (const CommandError& e) {
-        std::cerr << "gramkit: " << gramkit::to_string(e.error().code) << ": " << e.error().message << '\n';
+        std::cerr << "gramkit: " << gramkit::to_string(e.error().code) << ": " << sanitize(e.error().message) << '\n';
         return kExitFailure;
     } catch (const std::exception& e) {
-        std::cerr << "gramkit: internal: " << e.what() << '\n';
+        std::cerr << "gramkit: internal: " << sanitize(e.what()) << '\n';
         return kExitFailure;
     }
     std::cout.flush();

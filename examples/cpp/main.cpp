@@ -128,7 +128,13 @@ int run(const fs::path& dir) {
         check(!e.message.empty(), "the error has a message");
     }
     // Invalid input names the field.
-    auto invalid = accounts.create(gramkit::NewAccount{.username = "bad..name", .password = "x"});
+    auto invalid = accounts.create(gramkit::NewAccount{
+        .username = "bad..name",
+        .password = "example-password-3",
+        .email = std::nullopt,
+        .totp_seed = std::nullopt,
+        .labels = {},
+    });
     check(!invalid && invalid.error().code == gramkit::ErrorCode::invalid_argument,
           "an invalid username is invalid_argument");
     if (!invalid) std::cout << "expected error: " << invalid.error().to_string() << '\n';

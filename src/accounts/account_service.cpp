@@ -1,5 +1,6 @@
 // AccountService: validation, encryption of secrets and the guarded status
 // machine on top of AccountRepository.
+#include <cctype>
 #include <string>
 
 #include "accounts/secret_codec.hpp"
@@ -10,6 +11,14 @@
 
 namespace gramkit::accounts {
 namespace {
+
+// Instagram usernames are case-insensitive; store and look them up in
+// lower case so "Alice" and "alice" are one account.
+std::string canonical_username(std::string_view u) {
+    std::string out(u);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
 
 class AccountServiceImpl final : public AccountService {
 public:
@@ -25,7 +34,7 @@ public:
         storage::AccountRecord rec;
         Account& a = rec.account;
         a.id = ctx_.ids.next();
-        a.username = spec.username;
+        a.username = canonical_username(spec.username);
         a.email = spec.email;
         a.labels = std::move(labels);
         a.status = AccountStatus::active;
@@ -47,7 +56,7 @@ public:
     }
 
     Result<Account> get_by_username(std::string_view username) override {
-        GK_ASSIGN_OR_RETURN(auto rec, repo_.get_by_username(username));
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get_by_username(canonical_username(username)));
         return std::move(rec.account);
     }
 
@@ -67,7 +76,7 @@ public:
         Account& a = rec.account;
         if (u.username) {
             GK_TRY(validate_username(*u.username));
-            a.username = *u.username;
+            a.username = canonical_username(*u.username);
         }
         if (u.password) {
             GK_TRY(validate_password(*u.password));
@@ -137,8 +146,7 @@ public:
 
     Result<std::vector<StatusChange>> status_history(std::int64_t id, std::size_t limit) override {
         GK_TRY(validate_limit(limit));
-        GK_TRY(repo_.get(id));  // not_found for an unknown account rather than an empty history
-        return repo_.history(id, limit);
+        return repo_.history(id, limit);  // not_found for an unknown account
     }
 
     Result<std::string> reveal_password(std::int64_t id) override {

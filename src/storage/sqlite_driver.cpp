@@ -124,6 +124,14 @@ Error sqlite_error(sqlite3* db, int rc) {
                 case SQLITE_CONSTRAINT_FOREIGNKEY: kind = "foreign_key"; text = "foreign key constraint"; break;
                 case SQLITE_CONSTRAINT_NOTNULL: kind = "not_null"; text = "not-null constraint"; break;
                 case SQLITE_CONSTRAINT_CHECK: kind = "check"; text = "check constraint"; break;
+                case SQLITE_CONSTRAINT_TRIGGER:
+                    // ON DELETE RESTRICT is enforced by SQLite's internal
+                    // FK trigger and reported with this extended code.
+                    if (msg.find("FOREIGN KEY") != std::string::npos) {
+                        kind = "foreign_key";
+                        text = "foreign key constraint";
+                    }
+                    break;
                 default: break;
             }
             return Error{ErrorCode::conflict, std::string(text) + " violation: " + msg, kind};

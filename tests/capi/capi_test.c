@@ -498,6 +498,15 @@ static void test_call_unknown_operation(void) {
     call_fails(e, "accounts.create.extra", "{}", GK_ENOT_FOUND);
     call_fails(e, "ACCOUNTS.CREATE", "{}", GK_ENOT_FOUND);
     call_fails(e, "", "{}", GK_ENOT_FOUND);
+    /* A long multi-byte name: the message quotes a prefix of it and must
+     * still be valid UTF-8 (a cut inside a character is repaired). */
+    {
+        char op[200] = "x";
+        int i;
+        for (i = 0; i < 60; ++i) strcat(op, "\xc3\xa9"); /* e-acute, two bytes each */
+        call_fails(e, op, "{}", GK_ENOT_FOUND);
+        CHECK(utf8_valid(gk_last_error()));
+    }
     gk_engine_close(e);
 }
 
@@ -927,10 +936,29 @@ struct blocking_poll {
     char *event;
 };
 
+/* Counts poller threads that are about to call gk_next_event. */
+static pthread_mutex_t g_pollers_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pollers_cv = PTHREAD_COND_INITIALIZER;
+static int g_pollers_started = 0;
+
 static void *poll_in_thread(void *arg) {
     struct blocking_poll *p = (struct blocking_poll *)arg;
+    pthread_mutex_lock(&g_pollers_mu);
+    ++g_pollers_started;
+    pthread_cond_broadcast(&g_pollers_cv);
+    pthread_mutex_unlock(&g_pollers_mu);
     p->rc = gk_next_event(p->engine, p->timeout_ms, &p->event);
     return NULL;
+}
+
+/* Waits until `n` pollers started, then gives them time to block inside
+ * gk_next_event (the ABI offers no way to observe that directly). */
+static void wait_for_pollers(int n) {
+    pthread_mutex_lock(&g_pollers_mu);
+    while (g_pollers_started < n) pthread_cond_wait(&g_pollers_cv, &g_pollers_mu);
+    g_pollers_started = 0;
+    pthread_mutex_unlock(&g_pollers_mu);
+    sleep_ms(200);
 }
 
 static void test_next_event_waits_for_an_event(void) {
@@ -942,7 +970,7 @@ static void test_next_event_waits_for_an_event(void) {
     p.engine = e;
     p.timeout_ms = -1;
     REQUIRE(pthread_create(&thread, NULL, poll_in_thread, &p) == 0);
-    sleep_ms(50);
+    wait_for_pollers(1);
     REQUIRE(create_account(e, "wake.up") > 0);
     pthread_join(thread, NULL);
     CHECK(p.rc == GK_OK);
@@ -964,7 +992,9 @@ static void test_close_wakes_blocked_poller(void) {
         p[i].event = (char *)"sentinel";
         REQUIRE(pthread_create(&threads[i], NULL, poll_in_thread, &p[i]) == 0);
     }
-    sleep_ms(100);
+    /* gk_engine_close may only race with threads already inside
+     * gk_next_event, so they must be blocked there first. */
+    wait_for_pollers(2);
     gk_engine_close(e);
     for (i = 0; i < 2; ++i) {
         pthread_join(threads[i], NULL);

@@ -199,3 +199,33 @@ int json_array_count(const char *array) {
         p = skip_ws(p + 1);
     }
 }
+
+int utf8_valid(const char *text) {
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        unsigned char lo = 0x80, hi = 0xBF;
+        int len, k;
+        if (*s < 0x80) {
+            ++s;
+            continue;
+        }
+        if (*s >= 0xC2 && *s <= 0xDF) {
+            len = 2;
+        } else if (*s >= 0xE0 && *s <= 0xEF) {
+            len = 3;
+            if (*s == 0xE0) lo = 0xA0;
+            if (*s == 0xED) hi = 0x9F;
+        } else if (*s >= 0xF0 && *s <= 0xF4) {
+            len = 4;
+            if (*s == 0xF0) lo = 0x90;
+            if (*s == 0xF4) hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (s[1] < lo || s[1] > hi) return 0;
+        for (k = 2; k < len; ++k)
+            if (s[k] < 0x80 || s[k] > 0xBF) return 0;
+        s += len;
+    }
+    return 1;
+}

@@ -33,4 +33,7 @@ int json_array_count(const char *array);
  * of range. */
 const char *json_array_at(const char *array, int index);
 
+/* 1 if `text` is well-formed UTF-8 (RFC 3629), 0 otherwise. */
+int utf8_valid(const char *text);
+
 #endif

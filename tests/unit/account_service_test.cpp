@@ -132,11 +132,12 @@ TEST_F(EngineTest, BadAccountInputIsRejectedNamingTheField) {
 
 TEST_F(EngineTest, DuplicateUsernameIsConflict) {
     make_account("twin");
-    NewAccount spec{"twin", "other-password", {}, {}, {}};
+    NewAccount spec{"TWIN", "other-password", {}, {}, {}};  // usernames are case-insensitive
     auto r = engine->accounts().create(spec);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::conflict);
     // Renaming another account onto a taken name is a conflict too.
+    EXPECT_EQ(engine->accounts().get_by_username("Twin")->username, "twin");
     auto b = make_account("other");
     AccountUpdate u;
     u.username = "twin";
