@@ -16,8 +16,11 @@
 //
 // Goal (issue 3): gk_call − direct < 5 µs per call.
 //
-//   build/release/benchmarks/bench_call --benchmark_min_time=0.2 \
-//       --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+//   build/dev/benchmarks/bench_call --benchmark_min_time=0.2 \
+//       --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true \
+//       --benchmark_report_aggregates_only=true
+//
+// (run it 3 times and take the medians; docs/benchmarks.md has the numbers).
 //
 // Direct and EngineCall share one Engine; gk_call runs on a second engine
 // opened with gk_engine_open on the same database file and key file (the C

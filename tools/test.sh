@@ -21,15 +21,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 JOBS=${GRAMKIT_TEST_JOBS:-2}
+started_at=$(date +%s.%N)
 failures=()
 summary_ok=1  # every ctest run printed a parsable summary
 total_passed=0
 total_failed=0
+total_skipped=0
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-banner() { printf '\n== %s\n' "$*"; }
-done_phase() { printf -- '-- %s: %s (%ss)\n' "$1" "$2" "$(elapsed "$3")"; }
+banner() { printf '\n=== test.sh: %s\n' "$*"; }
+done_phase() { printf -- '--- test.sh: %s: %s (%ss)\n' "$1" "$2" "$(elapsed "$3")"; }
 
 # --- PostgreSQL, always stopped on exit --------------------------------------
 # A state file of our own, so that this run never reuses or stops a server
@@ -55,11 +57,15 @@ run_ctest() {
     status=${PIPESTATUS[0]}
     line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
     if [ -n "$line" ]; then
-        local failed total
+        local failed total skipped
         failed=$(sed -E 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
         total=$(sed -E 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+        # ctest counts skipped tests as passed; they are listed as
+        # "<n> - <name> (Skipped)" under "The following tests did not run".
+        skipped=$(grep -cE '^[[:space:]]*[0-9]+ - .* \((Skipped|Disabled)\)$' "$log" || true)
         total_failed=$((total_failed + failed))
-        total_passed=$((total_passed + total - failed))
+        total_skipped=$((total_skipped + skipped))
+        total_passed=$((total_passed + total - failed - skipped))
     else
         summary_ok=0
     fi
@@ -153,10 +159,11 @@ fi
 
 # --- result ----------------------------------------------------------------------
 echo
+echo "test.sh: total $(elapsed "$started_at")s"
 if [ "${#failures[@]}" -gt 0 ]; then
     printf 'FAILED: %s\n' "${failures[@]}"
 fi
 if [ "$summary_ok" = 1 ]; then
-    echo "$total_passed passed, $total_failed failed (dev + asan test runs)"
+    echo "$total_passed passed, $total_skipped skipped, $total_failed failed (dev + asan test runs)"
 fi
 [ "${#failures[@]}" -eq 0 ]
