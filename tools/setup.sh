@@ -12,6 +12,7 @@ PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
     libsqlite3-dev libpq-dev postgresql libssl-dev libsimdjson-dev libargon2-dev
     libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3 zlib1g-dev
+    libhiredis-dev redis-server redis-tools
 )
 
 missing=()

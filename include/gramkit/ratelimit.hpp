@@ -1,0 +1,86 @@
+// gramkit — rate limiting (DESIGN.md §7): GCRA per key, in process or on
+// Redis. The limiter is a mechanism: it knows keys, rates, costs and time,
+// never accounts or Instagram. Policies (which keys a request must pass)
+// and cooldowns live above it.
+//
+// GCRA in one paragraph: each key stores a theoretical arrival time (TAT).
+// With emission interval T = period / rate and tolerance τ = T × burst, a
+// request of cost c at time now is allowed iff
+//     max(TAT, now) + c×T − τ ≤ now,
+// and then TAT := max(TAT, now) + c×T. Otherwise retry_after =
+// max(TAT, now) + c×T − τ − now. A key whose TAT ≤ now is back to full
+// and needs no storage.
+//
+// Thread-safety: every Store and the Limiter may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gramkit/clock.hpp"
+#include "gramkit/error.hpp"
+#include "gramkit/export.hpp"
+
+namespace gramkit::ratelimit {
+
+/// `rate` requests per `period`, with up to `burst` requests at once
+/// (burst ≥ 1; burst = rate lets a full period's quota go at once).
+struct Limit {
+    std::uint64_t rate = 1;
+    Duration period = std::chrono::seconds(1);
+    std::uint64_t burst = 1;
+
+    /// `invalid_argument` unless rate ≥ 1, period > 0, burst ≥ 1 and the
+    /// emission interval is at least 1 µs.
+    Status validate() const;
+    Duration emission_interval() const noexcept { return period / static_cast<std::int64_t>(rate); }
+};
+
+struct Decision {
+    bool allowed = false;
+    /// How long until a request of the same cost would be allowed (0 when allowed).
+    Duration retry_after{0};
+    /// Requests of cost 1 that could go right now after this decision.
+    std::uint64_t remaining = 0;
+    /// When the key is back to full (remaining = burst).
+    Timestamp reset_at{};
+    /// Set when a penalty (not the rate) denies the key.
+    std::optional<Timestamp> penalized_until;
+};
+
+/// Where limiter state lives. Implementations: InProcessStore (below) and a
+/// Redis store (src/ratelimit/redis_store.*).
+class GRAMKIT_API Store {
+public:
+    virtual ~Store() = default;
+    /// Consumes `cost` if allowed. cost 0 behaves like peek.
+    virtual Result<Decision> try_acquire(std::string_view key, const Limit& limit, std::uint32_t cost) = 0;
+    /// The decision a cost-1 request would get, without consuming.
+    virtual Result<Decision> peek(std::string_view key, const Limit& limit) = 0;
+    /// Consumes `cost` unconditionally (the TAT may move into the future)
+    /// and returns how long the caller must wait before proceeding: for
+    /// callers that queue rather than fail.
+    virtual Result<Duration> reserve(std::string_view key, const Limit& limit, std::uint32_t cost) = 0;
+    /// Forgets the key (back to full, penalty cleared).
+    virtual Status reset(std::string_view key) = 0;
+    /// Denies every request on the key until `until` (a later penalty
+    /// replaces an earlier one; an earlier one is ignored).
+    virtual Status penalize(std::string_view key, Timestamp until) = 0;
+};
+
+struct InProcessOptions {
+    std::size_t shards = 64;        // power of two
+    std::size_t max_keys = 1 << 20; // beyond this, keys back to full are evicted first
+};
+
+/// Lock-free per-key state (compare-and-swap on the TAT), sharded maps for
+/// lookup, bounded memory. Reads time through `clock`.
+GRAMKIT_API std::unique_ptr<Store> make_in_process_store(std::shared_ptr<const Clock> clock,
+                                                         InProcessOptions options = {});
+
+}  // namespace gramkit::ratelimit
