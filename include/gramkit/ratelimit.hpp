@@ -36,9 +36,17 @@ struct Limit {
     std::uint64_t burst = 1;
 
     /// `invalid_argument` unless rate ≥ 1, period > 0, burst ≥ 1 and the
-    /// emission interval is at least 1 µs.
+    /// emission interval is at least 1 µs; also unless period and
+    /// tolerance (emission interval × burst) are ≤ 2^50 µs (≈ 35.7 years),
+    /// which keeps all arithmetic overflow-free (src/ratelimit/gcra.hpp).
     Status validate() const;
-    Duration emission_interval() const noexcept { return period / static_cast<std::int64_t>(rate); }
+    /// ceil(period / rate): rounded up so a key never gets more than `rate`
+    /// per `period`. Meaningful only for a valid limit.
+    Duration emission_interval() const noexcept {
+        const auto p = period.count();
+        const auto r = static_cast<std::int64_t>(rate);
+        return Duration{p / r + (p % r != 0 ? 1 : 0)};
+    }
 };
 
 struct Decision {
@@ -58,10 +66,19 @@ struct Decision {
 class GRAMKIT_API Store {
 public:
     virtual ~Store() = default;
-    /// Consumes `cost` if allowed. cost 0 behaves like peek.
+    /// Consumes `cost` if allowed. cost 0 behaves like peek. A cost above
+    /// `limit.burst` could never be allowed: invalid_argument, as is an
+    /// invalid limit.
     virtual Result<Decision> try_acquire(std::string_view key, const Limit& limit, std::uint32_t cost) = 0;
     /// The decision a cost-1 request would get, without consuming.
+    /// `remaining` is the current remaining (nothing consumed).
     virtual Result<Decision> peek(std::string_view key, const Limit& limit) = 0;
+    /// The decision a request of `cost` would get, without consuming (used
+    /// by Limiter::check to test every rule before consuming any).
+    /// Extension; the default derives it from peek(): exact when allowed or
+    /// when remaining is 0, otherwise retry_after is an upper bound within
+    /// one emission interval. The in-process store answers exactly.
+    virtual Result<Decision> probe(std::string_view key, const Limit& limit, std::uint32_t cost);
     /// Consumes `cost` unconditionally (the TAT may move into the future)
     /// and returns how long the caller must wait before proceeding: for
     /// callers that queue rather than fail.

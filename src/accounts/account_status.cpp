@@ -2,6 +2,7 @@
 // (documented in docs/accounts.md; keep the two in step).
 #include <array>
 
+#include "core/text.hpp"
 #include "gramkit/accounts.hpp"
 
 namespace gramkit {
@@ -41,7 +42,7 @@ Result<AccountStatus> parse_account_status(std::string_view text) {
     for (std::size_t i = 0; i < kStatusNames.size(); ++i)
         if (kStatusNames[i] == text) return static_cast<AccountStatus>(i);
     return fail(ErrorCode::invalid_argument,
-                "unknown account status '" + std::string(text.substr(0, 40)) +
+                "unknown account status '" + quote_for_message(text, 40) +
                     "' (expected active, paused, cooldown, challenge_required, login_failed or disabled)",
                 "status");
 }

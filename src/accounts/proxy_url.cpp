@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/text.hpp"
 #include "gramkit/proxies.hpp"
 
 namespace gramkit {
@@ -93,7 +94,7 @@ Result<ProxyUrl> parse_proxy_url(std::string_view url) {
     else if (scheme == "socks5" || scheme == "socks5h") u.scheme = ProxyScheme::socks5;
     else
         return fail(ErrorCode::invalid_argument,
-                    "unsupported proxy scheme '" + scheme.substr(0, 16) + "' (expected http, https or socks5)", "url");
+                    "unsupported proxy scheme '" + quote_for_message(scheme, 16) + "' (expected http, https or socks5)", "url");
 
     std::string_view rest = url.substr(sep + 3);
     if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);

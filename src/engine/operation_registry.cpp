@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/text.hpp"
 #include "gramkit/time_format.hpp"
 
 namespace gramkit::engine {
@@ -42,7 +43,7 @@ Status validate(const OperationSpec& spec, const json::Value& params) {
         const ParamSpec* p = nullptr;
         for (const auto& s : spec.params)
             if (s.name == key) p = &s;
-        std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
+        std::string shown = quote_for_message(key);
         if (!p) return fail(ErrorCode::invalid_argument, "unknown parameter '" + shown + "' for " + spec.name, shown);
         if (value.is_null()) {
             if (p->required) return fail(ErrorCode::invalid_argument, "'" + key + "' must not be null", key);
@@ -144,7 +145,7 @@ Result<std::string> OperationRegistry::call(Engine& engine, std::string_view op,
                                             std::size_t max_params_bytes) const {
     const OperationSpec* spec = find(op);
     if (!spec) {
-        std::string shown(op.substr(0, 64));
+        std::string shown = quote_for_message(op);
         return fail(ErrorCode::not_found, "unknown operation '" + shown + "' (meta.operations lists them)", "op");
     }
     if (params_json.size() > max_params_bytes)

@@ -2,6 +2,7 @@
 // uses (C ABI, REST, Python). Checks params validation, error mapping,
 // meta.operations and events.
 #include "core/json.hpp"
+#include "core/text.hpp"
 #include "engine_fixture.hpp"
 
 namespace gramkit {
@@ -153,6 +154,28 @@ TEST(EventBusTest, SlowPollersLoseTheOldestEventsAndAreToldHowMany) {
     EXPECT_EQ(seen_by_subscriber.size(), 5u);
     bus.close();
     EXPECT_EQ(bus.next(std::chrono::milliseconds(0))->type, "t4");
+}
+
+}  // namespace
+}  // namespace gramkit
+
+namespace gramkit {
+namespace {
+
+TEST(QuoteForMessageTest, NeverCutsACharacterInHalf) {
+    std::string s(63, 'a');
+    s += "\xc3\xa9\xc3\xa9";  // "éé": byte 64 is the middle of the first é
+    auto q = quote_for_message(s);
+    EXPECT_EQ(q, std::string(63, 'a') + "...");
+    EXPECT_EQ(quote_for_message("short"), "short");
+}
+
+TEST_F(OperationsTest, UnknownOperationMessagesStayValidUtf8) {
+    std::string op(63, 'x');
+    op += "\xe2\x82\xac\xe2\x82\xac";  // €€
+    auto e = err(op, "{}");
+    EXPECT_EQ(e.code, ErrorCode::not_found);
+    EXPECT_EQ(e.message.find("\xe2\x82"), std::string::npos);
 }
 
 }  // namespace
