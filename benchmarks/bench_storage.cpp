@@ -442,13 +442,23 @@ void BM_GetById_Raw(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 
-// Inserts wait on the disk more than on the CPU; timing by wall clock keeps
-// the comparison honest. Read pairs run back to back for the same reason.
-BENCHMARK(BM_Insert_Gramkit)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Insert_RawTxPerAccount)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Insert_RawOneTxPerBatch)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_GetById_Gramkit)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_GetById_Raw)->UseRealTime()->Unit(benchmark::kMicrosecond);
+// GRAMKIT_BENCH_ITERATIONS=N runs every benchmark exactly N iterations,
+// for instruction counting: under `valgrind --tool=callgrind`, the
+// difference between two runs with different N divided by the difference in
+// N is the cost of one iteration, with all setup cancelled out.
+void fixed_iterations(benchmark::internal::Benchmark* b) {
+    if (const char* n = std::getenv("GRAMKIT_BENCH_ITERATIONS"); n != nullptr && std::atoll(n) > 0) {
+        b->Iterations(std::atoll(n));
+    }
+}
+
+// Inserts wait on the disk as well as the CPU: timing by wall clock keeps
+// the comparison honest.
+BENCHMARK(BM_Insert_Gramkit)->UseRealTime()->Unit(benchmark::kMillisecond)->Apply(fixed_iterations);
+BENCHMARK(BM_Insert_RawTxPerAccount)->UseRealTime()->Unit(benchmark::kMillisecond)->Apply(fixed_iterations);
+BENCHMARK(BM_Insert_RawOneTxPerBatch)->UseRealTime()->Unit(benchmark::kMillisecond)->Apply(fixed_iterations);
+BENCHMARK(BM_GetById_Gramkit)->UseRealTime()->Unit(benchmark::kMicrosecond)->Apply(fixed_iterations);
+BENCHMARK(BM_GetById_Raw)->UseRealTime()->Unit(benchmark::kMicrosecond)->Apply(fixed_iterations);
 
 }  // namespace
 

@@ -135,8 +135,11 @@ constexpr void fill_remaining(Outcome& o, std::int64_t tat_after, std::int64_t n
 constexpr Outcome acquire(std::int64_t tat, std::int64_t now, const Params& p, std::int64_t cost) noexcept {
     Outcome o;
     const std::int64_t base = std::max(tat, now);
-    const std::int64_t next = sat_add(base, cost * p.interval);          // base + c×T
-    const std::int64_t excess = sat_sub(sat_sub(next, p.tolerance), now);  // base + c×T − τ − now
+    // excess = base + c×T − τ − now, computed as (base − now) + (c×T − τ):
+    // base − now ≥ 0 (saturated) and −τ ≤ c×T − τ ≤ 0, so nothing overflows
+    // and saturation can only make the answer stricter, never looser.
+    const std::int64_t excess = sat_sub(base, now) + (cost * p.interval - p.tolerance);
+    const std::int64_t next = sat_add(base, cost * p.interval);  // base + c×T
     if (excess <= 0) {
         o.allowed = true;
         o.new_tat = cost == 0 ? tat : next;
@@ -194,7 +197,7 @@ constexpr Reservation reserve(std::int64_t tat, std::int64_t now, const Params& 
     Reservation r;
     const std::int64_t base = std::max(tat, now);
     r.new_tat = sat_add(base, cost * p.interval);
-    r.wait = std::max<std::int64_t>(0, sat_sub(sat_sub(r.new_tat, p.tolerance), now));
+    r.wait = std::max<std::int64_t>(0, sat_sub(base, now) + (cost * p.interval - p.tolerance));
     if (penalized(penalty_until, now)) r.wait = std::max(r.wait, sat_sub(penalty_until, now));
     r.ok = r.wait <= kMaxSpan;
     if (!r.ok) r.new_tat = tat;

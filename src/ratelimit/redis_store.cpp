@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "ratelimit/gcra.hpp"
 #include "ratelimit/redis_connection.hpp"
 
 namespace gramkit::ratelimit {
@@ -20,28 +21,38 @@ using detail::RedisConnection;
 using detail::RedisPool;
 using detail::ReplyPtr;
 
-// GCRA, mirroring src/ratelimit/gcra.hpp exactly (the tests compare the two
-// stores). All times are integer microseconds; Lua numbers are doubles, exact
-// for integers below 2^53 (µs since 1970 are ~2^51).
+// GCRA, mirroring src/ratelimit/gcra.hpp line for line (the tests compare
+// the two stores). All times are integer microseconds; Lua numbers are
+// doubles, exact for integers below 2^53 (gcra.hpp: with validated limits
+// and now < 2^52 every intermediate value stays below 2^53). Numbers are
+// written back with %.0f so that no digit is lost to Lua's %.14g.
 //
-// KEYS[1]  the key's hash: field t = TAT, field p = penalty until (server µs)
-// ARGV[1]  mode: a = try_acquire, k = peek, r = reserve, x = penalize
-// ARGV[2]  emission interval T (µs)           | x: penalty duration (µs)
+// KEYS[1]  the key's hash: field t = tat, field p = penalty_until (server µs)
+// ARGV[1]  mode: a = acquire (consumes), k = probe/peek (never consumes),
+//          r = reserve, x = penalize
+// ARGV[2]  T, the emission interval (µs)      | x: penalty duration (µs)
 // ARGV[3]  burst                               | x: unused
-// ARGV[4]  cost (a, r); k: 1
+// ARGV[4]  cost (1..burst)                     | x: unused
 //
-// Returns {allowed, retry_after, remaining, reset_at, penalized_until, now}
-// (times in server µs, penalized_until 0 when no penalty applies).
-constexpr std::string_view kScript = R"lua(-- gramkit GCRA v1
+// Returns {allowed, retry_after, remaining, reset_at, penalized_until, now}:
+// times in server µs, penalized_until 0 unless a penalty denies the key;
+// reserve returns {1, wait, ...} or {-1, wait, ...} when the wait would
+// exceed kMaxSpan (nothing consumed).
+//
+// The key expires (PEXPIRE) at max(tat, penalty_until): when it is full
+// again and no penalty applies, it holds no information, so Redis drops it.
+constexpr std::string_view kScript = R"lua(-- gramkit GCRA v1 (src/ratelimit/gcra.hpp)
 local tm = redis.call('TIME')
 local now = tonumber(tm[1]) * 1000000 + tonumber(tm[2])
 local key = KEYS[1]
 local st = redis.call('HMGET', key, 't', 'p')
-local tat = tonumber(st[1]) or 0
-local pen = tonumber(st[2]) or 0
+local tat = tonumber(st[1])
+local pen = tonumber(st[2])
+if tat == nil then tat = now end
+if pen == nil or pen <= now then pen = 0 end
 local mode = ARGV[1]
 local function fmt(x) return string.format('%.0f', x) end
-local function keep(t, p)
+local function expire(t, p)
   local last = math.max(t, p)
   if last > now then
     redis.call('PEXPIRE', key, math.ceil((last - now) / 1000))
@@ -49,13 +60,12 @@ local function keep(t, p)
     redis.call('DEL', key)
   end
 end
-if pen <= now then pen = 0 end
 if mode == 'x' then
   local u = now + tonumber(ARGV[2])
   if u > pen then
     pen = u
     redis.call('HSET', key, 'p', fmt(pen))
-    keep(tat, pen)
+    expire(tat, pen)
   end
   return {0, 0, 0, 0, pen, now}
 end
@@ -65,36 +75,34 @@ local cost = tonumber(ARGV[4])
 local tau = T * burst
 local base = math.max(tat, now)
 local function remaining(t)
-  local r = math.floor((now + tau - t) / T)
-  if r < 0 then r = 0 end
-  if r > burst then r = burst end
-  return r
+  local headroom = tau - (math.max(t, now) - now)
+  if headroom <= 0 then return 0 end
+  return math.floor(headroom / T)
 end
+local next = base + cost * T
+local excess = next - tau - now
 if mode == 'r' then
-  local newtat = base + cost * T
-  redis.call('HSET', key, 't', fmt(newtat))
-  keep(newtat, pen)
-  local wait = newtat - tau - now
-  if pen > now and pen - now > wait then wait = pen - now end
-  if wait < 0 then wait = 0 end
-  return {1, wait, remaining(newtat), newtat, pen, now}
+  local wait = math.max(0, excess)
+  if pen > now then wait = math.max(wait, pen - now) end
+  if wait > 1125899906842624 then
+    return {-1, wait, remaining(tat), base, 0, now}
+  end
+  redis.call('HSET', key, 't', fmt(next))
+  expire(next, pen)
+  return {1, wait, remaining(next), next, 0, now}
 end
-local newtat = base + cost * T
-local retry = newtat - tau - now
-if pen > 0 then
-  local wait = pen - now
-  if retry > wait then wait = retry end
-  return {0, wait, 0, math.max(base, pen), pen, now}
+if pen > now then
+  return {0, math.max(pen - now, excess), 0, math.max(base, pen), pen, now}
 end
-if retry > 0 then
-  return {0, retry, remaining(base), base, 0, now}
+if excess > 0 then
+  return {0, excess, remaining(tat), base, 0, now}
 end
-if mode == 'a' and cost > 0 then
-  redis.call('HSET', key, 't', fmt(newtat))
-  keep(newtat, 0)
-  return {1, 0, remaining(newtat), newtat, 0, now}
+if mode == 'a' then
+  redis.call('HSET', key, 't', fmt(next))
+  expire(next, 0)
+  return {1, 0, remaining(next), next, 0, now}
 end
-return {1, 0, remaining(base), base, 0, now}
+return {1, 0, remaining(tat), base, 0, now}
 )lua";
 
 std::string compute_sha1_hex(std::string_view text) {
@@ -124,22 +132,17 @@ struct Num {
     std::string_view view() const noexcept { return {buf.data(), len}; }
 };
 
+/// The same checks as the in-process store: a valid limit, cost ≤ burst.
 Status check_limit(const Limit& limit, std::uint32_t cost) {
-    if (limit.rate < 1 || limit.period.count() <= 0 || limit.burst < 1 ||
-        limit.period.count() / static_cast<std::int64_t>(limit.rate) < 1) {
-        return fail(ErrorCode::invalid_argument,
-                    "invalid rate limit: need rate >= 1, period > 0, burst >= 1 and an emission interval of at least 1 us",
-                    "limit");
-    }
-    // Keep every value the script handles exactly representable in a double.
-    constexpr std::int64_t kMaxMicros = std::int64_t{1} << 50;
-    const std::int64_t t = limit.emission_interval().count();
-    if (limit.burst > static_cast<std::uint64_t>(kMaxMicros / t) ||
-        static_cast<std::int64_t>(cost) > kMaxMicros / t) {
-        return fail(ErrorCode::invalid_argument, "rate limit too large for the Redis store (burst or cost x interval above 2^50 us)",
-                    "limit");
+    GK_TRY(limit.validate());
+    if (cost > limit.burst) {
+        return fail(ErrorCode::invalid_argument, "rate limit: cost exceeds burst and could never be allowed", "cost");
     }
     return {};
+}
+
+std::int64_t interval_of(const Limit& limit) {
+    return gcra::params(limit.period.count(), limit.rate, limit.burst).interval;
 }
 
 bool is_connectivity(const Error& e) { return e.code == ErrorCode::unavailable || e.code == ErrorCode::timeout; }
@@ -177,7 +180,7 @@ struct RedisStore::Impl {
         // Server times → client clock: same distance from "now" on both.
         const std::int64_t offset = to_micros(clock->now()) - v[5];
         Decision d;
-        d.allowed = v[0] != 0;
+        d.allowed = v[0] > 0;  // reserve: -1 = refused
         d.retry_after = Duration{v[1]};
         d.remaining = static_cast<std::uint64_t>(v[2]);
         d.reset_at = from_micros(v[3] + offset);
@@ -232,14 +235,12 @@ struct RedisStore::Impl {
 
     Result<Decision> decide(std::string_view key, const Limit& limit, std::uint32_t cost, char mode) {
         GK_TRY(check_limit(limit, cost));
-        auto reply = run(key, mode, limit.emission_interval().count(), static_cast<std::int64_t>(limit.burst), cost);
-        if (!reply) {
-            if (is_connectivity(reply.error()) && options.fail_policy == RedisOptions::FailPolicy::open) {
-                return open_decision(limit);
-            }
-            return fail(std::move(reply).error());
+        auto reply = run(key, mode, interval_of(limit), static_cast<std::int64_t>(limit.burst), cost);
+        Result<Decision> d = reply ? to_decision(reply->get()) : fail(std::move(reply).error());
+        if (!d && is_connectivity(d.error()) && options.fail_policy == RedisOptions::FailPolicy::open) {
+            return open_decision(limit);
         }
-        return to_decision(reply->get());
+        return d;
     }
 };
 
@@ -289,8 +290,31 @@ Result<Decision> RedisStore::try_acquire(std::string_view key, const Limit& limi
 
 Result<Decision> RedisStore::peek(std::string_view key, const Limit& limit) { return impl_->decide(key, limit, 1, 'k'); }
 
+Result<Decision> RedisStore::probe(std::string_view key, const Limit& limit, std::uint32_t cost) {
+    return impl_->decide(key, limit, cost == 0 ? 1 : cost, 'k');
+}
+
 Result<Duration> RedisStore::reserve(std::string_view key, const Limit& limit, std::uint32_t cost) {
-    GK_ASSIGN_OR_RETURN(Decision d, impl_->decide(key, limit, cost, 'r'));
+    GK_TRY(check_limit(limit, cost));
+    if (cost == 0) return Duration{0};
+    auto reply = impl_->run(key, 'r', interval_of(limit), static_cast<std::int64_t>(limit.burst), cost);
+    if (!reply) {
+        if (is_connectivity(reply.error()) && impl_->options.fail_policy == RedisOptions::FailPolicy::open) {
+            return Duration{0};
+        }
+        return fail(std::move(reply).error());
+    }
+    auto decided = impl_->to_decision(reply->get());
+    if (!decided) {
+        if (is_connectivity(decided.error()) && impl_->options.fail_policy == RedisOptions::FailPolicy::open) {
+            return Duration{0};
+        }
+        return fail(std::move(decided).error());
+    }
+    const Decision& d = *decided;
+    if (!d.allowed) {
+        return fail(ErrorCode::rate_limited, "rate limit: reservation backlog would exceed 2^50 µs");
+    }
     return d.retry_after;
 }
 
@@ -340,7 +364,7 @@ Result<std::vector<Decision>> RedisStore::try_acquire_many(std::span<const Reque
             const Request& r = requests[i];
             key = impl_->full_key(r.key);
             const std::uint32_t cost = r.cost == 0 ? 1 : r.cost;
-            const Num na(r.limit.emission_interval().count()), nb(static_cast<std::int64_t>(r.limit.burst)), nc(cost);
+            const Num na(interval_of(r.limit)), nb(static_cast<std::int64_t>(r.limit.burst)), nc(cost);
             const char m[1] = {r.cost == 0 ? 'k' : 'a'};
             const std::string_view argv[] = {"EVALSHA", sha(), "1", key, std::string_view(m, 1), na.view(), nb.view(), nc.view()};
             if (auto st = conn.append(argv); !st) return fail_all(std::move(st).error());
@@ -356,7 +380,11 @@ Result<std::vector<Decision>> RedisStore::try_acquire_many(std::span<const Reque
             }
             auto d = impl_->to_decision(reply->get());
             if (!d) {
-                if (!first_error) first_error = std::move(d).error();
+                if (is_connectivity(d.error()) && impl_->options.fail_policy == RedisOptions::FailPolicy::open) {
+                    out[i] = impl_->open_decision(requests[i].limit);  // this request only
+                } else if (!first_error) {
+                    first_error = std::move(d).error();
+                }
                 continue;
             }
             out[i] = *d;

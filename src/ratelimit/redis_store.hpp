@@ -86,6 +86,8 @@ public:
 
     Result<Decision> try_acquire(std::string_view key, const Limit& limit, std::uint32_t cost) override;
     Result<Decision> peek(std::string_view key, const Limit& limit) override;
+    /// Exact, like the in-process store (one script call, nothing consumed).
+    Result<Decision> probe(std::string_view key, const Limit& limit, std::uint32_t cost) override;
     Result<Duration> reserve(std::string_view key, const Limit& limit, std::uint32_t cost) override;
     Status reset(std::string_view key) override;
     Status penalize(std::string_view key, Timestamp until) override;
