@@ -107,6 +107,19 @@ public:
     /// Illegal transitions are `conflict`.
     virtual Result<Account> change_status(std::int64_t id, AccountStatus to, std::string_view reason,
                                           std::optional<Timestamp> until = std::nullopt) = 0;
+    /// Moves the account to `cooldown` until `until` and penalizes its
+    /// rate-limit keys (request part "account:<id>") until then, so no
+    /// process of the fleet sends requests for it. With `escalate`, a repeat
+    /// within the escalation window doubles the duration (capped at 24 h);
+    /// the returned account carries the effective `cooldown_until`.
+    /// From `cooldown` this extends the cooldown.
+    virtual Result<Account> cooldown(std::int64_t id, Timestamp until, std::string_view reason,
+                                     bool escalate = false) = 0;
+    /// Returns every account whose cooldown has ended to `active`
+    /// (reason "cooldown ended"); returns how many. `get` does the same
+    /// lazily for the account it reads, and the session manager sweeps
+    /// before each checkout.
+    virtual Result<std::size_t> expire_cooldowns() = 0;
     /// Newest first.
     virtual Result<std::vector<StatusChange>> status_history(std::int64_t id, std::size_t limit = 100) = 0;
 

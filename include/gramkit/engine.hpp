@@ -20,10 +20,15 @@
 #include "gramkit/export.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"
+#include "gramkit/ratelimit.hpp"
 #include "gramkit/sessions.hpp"
 #include "gramkit/vault.hpp"
 
 namespace gramkit {
+
+namespace ratelimit {
+class Limiter;  // src/ratelimit/policy.hpp (internal)
+}
 
 struct EngineConfig {
     /// `sqlite:///abs/path.db`, `sqlite://relative.db`, `sqlite::memory:` or
@@ -50,12 +55,19 @@ struct EngineConfig {
     std::size_t event_queue_capacity = 1024;
     /// Largest params document `call` accepts, in bytes.
     std::size_t max_params_bytes = 1024 * 1024;
+    /// Where rate-limit state lives: "memory" (this process) or a
+    /// `redis://[:password@]host:port/db` URL shared by a fleet.
+    std::string ratelimit_store = "memory";
+    /// With Redis: when it is unreachable, allow requests (true) or refuse
+    /// them with `unavailable` (false, the default).
+    bool ratelimit_fail_open = false;
 };
 
 /// Reads a configuration from a JSON object. Keys: storage_url, data_dir,
 /// key_file, key_env, log_level ("trace".."off"), storage_pool_size (1..64),
 /// proxy_failure_threshold (1..1000), event_queue_capacity (1..1000000),
-/// max_params_bytes (64..67108864). Unknown keys and wrong types are
+/// max_params_bytes (64..67108864), ratelimit_store ("memory" or a redis://
+/// URL), ratelimit_fail_open (boolean). Unknown keys and wrong types are
 /// `invalid_argument` errors naming the key.
 GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);
 
@@ -78,6 +90,14 @@ public:
     Logger& logger() noexcept;
     const Clock& clock() const noexcept;
     EventBus& events() noexcept;
+
+    /// Rate-limit check of a request described by its parts ("account:42",
+    /// "action:hashtag", "endpoint:graphql", "proxy:7"): it must pass every
+    /// applicable rule and penalty (docs/ratelimit.md). Consumes `cost` only
+    /// when allowed; a denial names the binding rule and how long to wait.
+    Result<ratelimit::Verdict> ratelimit_check(const ratelimit::Request& request, std::uint32_t cost = 1);
+    /// The limiter itself (internal type; used by the operation handlers).
+    ratelimit::Limiter& limiter() noexcept;
 
     /// Runs a registered operation (DESIGN.md §2): `op` such as
     /// "accounts.create", `params_json` a JSON object (empty = {}). Returns

@@ -52,12 +52,12 @@ public:
 
     Result<Account> get(std::int64_t id) override {
         GK_ASSIGN_OR_RETURN(auto rec, repo_.get(id));
-        return std::move(rec.account);
+        return end_cooldown_if_over(std::move(rec.account));
     }
 
     Result<Account> get_by_username(std::string_view username) override {
         GK_ASSIGN_OR_RETURN(auto rec, repo_.get_by_username(canonical_username(username)));
-        return std::move(rec.account);
+        return end_cooldown_if_over(std::move(rec.account));
     }
 
     Result<Page<Account>> list(const AccountFilter& filter) override {
@@ -121,6 +121,13 @@ public:
             return fail(ErrorCode::invalid_argument, "'until' is only allowed with status cooldown", "until");
         }
         GK_ASSIGN_OR_RETURN(auto current, get(id));
+        return change_status_from(std::move(current), to, reason, until);
+    }
+
+    Result<Account> change_status_from(Account current, AccountStatus to, std::string_view reason,
+                                       std::optional<Timestamp> until) {
+        const std::int64_t id = current.id;
+        const Timestamp now = ctx_.clock.now();
         if (!status_transition_allowed(current.status, to)) {
             return fail(ErrorCode::conflict,
                         "account " + std::to_string(id) + " cannot go from " + std::string(to_string(current.status)) +
@@ -144,6 +151,35 @@ public:
         return current;
     }
 
+    Result<Account> cooldown(std::int64_t id, Timestamp until, std::string_view reason, bool escalate) override {
+        if (until <= ctx_.clock.now())
+            return fail(ErrorCode::invalid_argument, "cooldown 'until' must be in the future", "until");
+        if (ctx_.limiter) {
+            // Penalize first: even if the status change races and fails, no
+            // process sends requests for the account until `until`.
+            GK_ASSIGN_OR_RETURN(until, ctx_.limiter->penalize("account:" + std::to_string(id), until, escalate));
+        }
+        return change_status(id, AccountStatus::cooldown, reason, until);
+    }
+
+    Result<std::size_t> expire_cooldowns() override {
+        std::size_t ended = 0;
+        AccountFilter f;
+        f.status = AccountStatus::cooldown;
+        f.limit = 1000;
+        for (;;) {
+            GK_ASSIGN_OR_RETURN(auto page, repo_.list(f));
+            for (auto& rec : page.items) {
+                auto before = rec.account.status;
+                GK_ASSIGN_OR_RETURN(auto after, end_cooldown_if_over(std::move(rec.account)));
+                if (before != after.status) ++ended;
+            }
+            if (!page.next_after) break;
+            f.after = page.next_after;
+        }
+        return ended;
+    }
+
     Result<std::vector<StatusChange>> status_history(std::int64_t id, std::size_t limit) override {
         GK_TRY(validate_limit(limit));
         return repo_.history(id, limit);  // not_found for an unknown account
@@ -162,6 +198,17 @@ public:
     }
 
 private:
+    // A cooldown whose time has passed ends on the next read. A concurrent
+    // reader may have ended it first (conflict): then re-read.
+    Result<Account> end_cooldown_if_over(Account a) {
+        if (a.status != AccountStatus::cooldown || !a.cooldown_until || *a.cooldown_until > ctx_.clock.now()) return a;
+        auto changed = change_status_from(a, AccountStatus::active, "cooldown ended", std::nullopt);
+        if (changed) return changed;
+        if (changed.error().code != ErrorCode::conflict) return changed;
+        GK_ASSIGN_OR_RETURN(auto rec, repo_.get(a.id));
+        return std::move(rec.account);
+    }
+
     ServiceContext ctx_;
     storage::AccountRepository& repo_;
 };

@@ -137,9 +137,12 @@ private:
 // "mark it held" one step, so no account goes to two holders.
 class SessionManagerImpl final : public SessionManager {
 public:
-    explicit SessionManagerImpl(const ServiceContext& ctx) : ctx_(ctx), repo_(ctx.backend.sessions()) {}
+    SessionManagerImpl(const ServiceContext& ctx, AccountService& accounts)
+        : ctx_(ctx), repo_(ctx.backend.sessions()), accounts_(accounts) {}
 
     Result<CheckedOutAccount> checkout() override {
+        // Accounts whose cooldown is over become eligible again.
+        GK_TRY(accounts_.expire_cooldowns());
         std::lock_guard g(mu_);
         // Ask for one more candidate than we hold, so at least one is free
         // if any eligible account exists.
@@ -175,6 +178,7 @@ public:
 private:
     ServiceContext ctx_;
     storage::SessionRepository& repo_;
+    AccountService& accounts_;
     mutable std::mutex mu_;
     std::map<std::int64_t, bool> held_;
 };
@@ -185,8 +189,8 @@ std::unique_ptr<SessionService> make_session_service(const ServiceContext& ctx) 
     return std::make_unique<SessionServiceImpl>(ctx);
 }
 
-std::unique_ptr<SessionManager> make_session_manager(const ServiceContext& ctx) {
-    return std::make_unique<SessionManagerImpl>(ctx);
+std::unique_ptr<SessionManager> make_session_manager(const ServiceContext& ctx, AccountService& accounts) {
+    return std::make_unique<SessionManagerImpl>(ctx, accounts);
 }
 
 }  // namespace gramkit::accounts

@@ -11,6 +11,9 @@
 #include "engine/key_store.hpp"
 #include "engine/operation_registry.hpp"
 #include "gramkit/ids.hpp"
+#include "ratelimit/coarse_clock.hpp"
+#include "ratelimit/policy.hpp"
+#include "ratelimit/redis_store.hpp"
 #include "storage/repositories.hpp"
 
 namespace gramkit {
@@ -29,6 +32,7 @@ struct Engine::Impl {
     std::unique_ptr<SessionManager> session_manager;
     std::unique_ptr<Vault> vault;
     std::unique_ptr<EventBus> events;
+    std::unique_ptr<ratelimit::Limiter> limiter;
     engine::OperationRegistry operations;
 };
 
@@ -37,6 +41,29 @@ namespace {
 std::string join_path(const std::string& dir, const std::string& file) {
     if (dir.empty()) return file;
     return dir.back() == '/' ? dir + file : dir + "/" + file;
+}
+
+Result<std::shared_ptr<ratelimit::Store>> open_ratelimit_store(const EngineConfig& config,
+                                                               std::shared_ptr<const Clock> clock) {
+    const std::string& where = config.ratelimit_store;
+    if (where.empty() || where == "memory") {
+        // The hot path reads the coarse clock unless a test injected one.
+        std::shared_ptr<const Clock> store_clock =
+            config.clock ? clock : std::static_pointer_cast<const Clock>(ratelimit::CoarseClock::shared());
+        return std::shared_ptr<ratelimit::Store>(ratelimit::make_in_process_store(store_clock));
+    }
+    if (where.starts_with("redis://")) {
+        ratelimit::RedisOptions options;
+        options.url = where;
+        options.clock = clock;
+        options.fail_policy = config.ratelimit_fail_open ? ratelimit::RedisOptions::FailPolicy::open
+                                                         : ratelimit::RedisOptions::FailPolicy::closed;
+        auto store = ratelimit::make_redis_store(std::move(options));
+        if (!store) return fail(store.error().code, "ratelimit_store: " + store.error().message, "ratelimit_store");
+        return std::shared_ptr<ratelimit::Store>(std::move(*store));
+    }
+    return fail(ErrorCode::invalid_argument, "ratelimit_store must be \"memory\" or a redis:// URL",
+                "ratelimit_store");
 }
 
 Status ensure_directory(const std::string& dir) {
@@ -73,12 +100,15 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     GK_ASSIGN_OR_RETURN(impl->backend, storage::Backend::open(config.storage_url, options));
     impl->redacted_url = impl->backend->database().redacted_url();
 
+    GK_ASSIGN_OR_RETURN(auto ratelimit_store, open_ratelimit_store(config, impl->clock));
+    impl->limiter = std::make_unique<ratelimit::Limiter>(std::move(ratelimit_store), impl->clock);
+
     accounts::ServiceContext ctx{*impl->backend, *impl->keys, *impl->clock, *impl->ids, *impl->logger,
-                                 config.proxy_failure_threshold, impl->events.get()};
+                                 config.proxy_failure_threshold, impl->events.get(), impl->limiter.get()};
     impl->accounts = accounts::make_account_service(ctx);
     impl->proxies = accounts::make_proxy_service(ctx);
     impl->sessions = accounts::make_session_service(ctx);
-    impl->session_manager = accounts::make_session_manager(ctx);
+    impl->session_manager = accounts::make_session_manager(ctx, *impl->accounts);
     accounts::KeyRingPersister persist;
     if (config.key_env.empty()) {
         persist = [path = config.key_file](const crypto::KeyRing& keys) { return engine::write_key_file(path, keys); };
@@ -89,6 +119,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     engine::register_proxy_operations(impl->operations);
     engine::register_session_operations(impl->operations);
     engine::register_vault_operations(impl->operations);
+    engine::register_ratelimit_operations(impl->operations);
     engine::register_meta_operations(impl->operations);
 
     impl->logger->info("engine", "engine.opened",
@@ -117,6 +148,11 @@ Logger& Engine::logger() noexcept { return *impl_->logger; }
 const Clock& Engine::clock() const noexcept { return *impl_->clock; }
 const std::string& Engine::storage_url() const noexcept { return impl_->redacted_url; }
 EventBus& Engine::events() noexcept { return *impl_->events; }
+ratelimit::Limiter& Engine::limiter() noexcept { return *impl_->limiter; }
+
+Result<ratelimit::Verdict> Engine::ratelimit_check(const ratelimit::Request& request, std::uint32_t cost) {
+    return impl_->limiter->check(request, cost);
+}
 
 Result<std::string> Engine::call(std::string_view op, std::string_view params_json) {
     return impl_->operations.call(*this, op, params_json, impl_->config.max_params_bytes);

@@ -36,6 +36,10 @@ Result<EngineConfig> parse_engine_config(std::string_view text) {
     if (capacity) c.event_queue_capacity = static_cast<std::size_t>(*capacity);
     GK_ASSIGN_OR_RETURN(auto max_params, r.optional_int("max_params_bytes", 64, 64 * 1024 * 1024));
     if (max_params) c.max_params_bytes = static_cast<std::size_t>(*max_params);
+    GK_ASSIGN_OR_RETURN(auto rl_store, r.optional_string("ratelimit_store"));
+    if (rl_store) c.ratelimit_store = *rl_store;
+    GK_ASSIGN_OR_RETURN(auto fail_open, r.optional_bool("ratelimit_fail_open"));
+    if (fail_open) c.ratelimit_fail_open = *fail_open;
     GK_TRY(r.reject_unknown_keys());
     return c;
 }

@@ -71,30 +71,6 @@ struct Rule {
     std::vector<std::string> match;  // selectors, see above; at least one
 };
 
-/// The parts a request has, e.g. {"account:42", "action:hashtag",
-/// "proxy:7", "endpoint:graphql"}. Each part is "kind:value".
-struct Request {
-    std::vector<std::string> parts;
-};
-
-struct Verdict {
-    bool allowed = false;
-    /// Denied: the rule that binds (longest retry_after); "penalty" when a
-    /// penalty denies. Allowed: the rule with the fewest remaining ("" when
-    /// no rule applies).
-    std::string rule;
-    /// The store key of that rule ("penalty|<part>" for a penalty).
-    std::string key;
-    /// How long until the same request could pass (0 when allowed).
-    Duration retry_after{0};
-    /// The smallest remaining over all applicable rules (after consumption).
-    std::uint64_t remaining = 0;
-    std::optional<Timestamp> penalized_until;
-    /// Denied in the acquire phase after earlier rules consumed (the race
-    /// documented above).
-    bool partially_consumed = false;
-};
-
 /// One applicable rule's state, for status reporting (ratelimit.status).
 struct RuleStatus {
     std::string rule;

@@ -71,6 +71,12 @@ Result<json::Value> set_status(Engine& e, const Params& p) {
     return to_json(a);
 }
 
+Result<json::Value> cooldown(Engine& e, const Params& p) {
+    GK_ASSIGN_OR_RETURN(auto a, e.accounts().cooldown(p.integer("id"), *p.opt_timestamp("until"), p.string("reason"),
+                                                      p.opt_bool("escalate").value_or(false)));
+    return to_json(a);
+}
+
 Result<json::Value> history(Engine& e, const Params& p) {
     GK_ASSIGN_OR_RETURN(auto changes, e.accounts().status_history(p.integer("id"), limit_or(p.opt_integer("limit"), 100)));
     json::Value items = json::Value::array();
@@ -114,6 +120,18 @@ void register_account_operations(OperationRegistry& r) {
             {"reason", string, true, "why (kept in the history)"},
             {"until", timestamp, false, "end of a cooldown (required for cooldown only)"}},
            "Account", set_status});
+    r.add({"accounts.cooldown", "Cool an account down: status cooldown plus a fleet-wide rate-limit penalty.",
+           "accounts:write",
+           {{"id", integer, true, "account id"},
+            {"until", timestamp, true, "end of the cooldown"},
+            {"reason", string, true, "why, e.g. 429 or please wait"},
+            {"escalate", boolean, false, "double the duration on repeats (capped at 24 h)"}},
+           "Account", cooldown});
+    r.add({"accounts.expire_cooldowns", "Return accounts whose cooldown has ended to active.", "accounts:write", {},
+           "{ended: integer}", [](Engine& e, const Params&) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto n, e.accounts().expire_cooldowns());
+               return json::Value(json::Value::Object{{"ended", n}});
+           }});
     r.add({"accounts.history", "Status changes of an account, newest first.", "accounts:read",
            {{"id", integer, true, "account id"}, {"limit", integer, false, "1-1000 (default 100)"}},
            "{items: StatusChange[]}", history});
