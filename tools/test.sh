@@ -6,13 +6,13 @@
 # Phases (each timed):
 #   1. install missing Debian packages (tools/setup.sh)
 #   2. build the `dev` preset
-#   3. start a throwaway PostgreSQL (tools/testenv/postgres.sh) for the
+#   3. start a throwaway PostgreSQL and Redis (tools/testenv/*.sh) for the
 #      storage conformance suite; it is stopped on exit, whatever happens
 #   4. ctest on `dev` (every suite)
 #   5. build the `asan` preset (ASan + UBSan)
-#   6. ctest on `asan`, labels unit|capi|storage
+#   6. ctest on `asan`, labels unit|capi|storage|redis
 #
-# With CI=true a PostgreSQL that cannot start fails the run; elsewhere it is
+# With CI=true a PostgreSQL or Redis that cannot start fails the run; elsewhere it is
 # a warning (and the PostgreSQL tests then report the missing server).
 # Exit status: 0 only if every phase succeeded.
 set -uo pipefail
@@ -33,16 +33,18 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 banner() { printf '\n=== test.sh: %s\n' "$*"; }
 done_phase() { printf -- '--- test.sh: %s: %s (%ss)\n' "$1" "$2" "$(elapsed "$3")"; }
 
-# --- PostgreSQL, always stopped on exit --------------------------------------
-# A state file of our own, so that this run never reuses or stops a server
+# --- services (PostgreSQL, Redis), always stopped on exit ---------------------
+# State files of our own, so that this run never reuses or stops a server
 # that another run started.
 export GRAMKIT_PG_STATE_FILE="${TMPDIR:-/tmp}/gramkit-test-$$.pgstate"
-pg_started=0
+export GRAMKIT_REDIS_STATE_FILE="${TMPDIR:-/tmp}/gramkit-test-$$.redisstate"
+started_services=()
 cleanup() {
-    if [ "$pg_started" = 1 ]; then
-        bash "$ROOT/tools/testenv/postgres.sh" stop >/dev/null 2>&1 || true
-    fi
-    rm -f "$GRAMKIT_PG_STATE_FILE"
+    local svc
+    for svc in "${started_services[@]}"; do
+        bash "$ROOT/tools/testenv/$svc.sh" stop >/dev/null 2>&1 || true
+    done
+    rm -f "$GRAMKIT_PG_STATE_FILE" "$GRAMKIT_REDIS_STATE_FILE"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -94,22 +96,29 @@ else
     done_phase "build dev" FAILED "$t"
 fi
 
-# --- 3. PostgreSQL ---------------------------------------------------------------
-t=$(now)
-banner "start PostgreSQL"
-if pg_env=$(bash "$ROOT/tools/testenv/postgres.sh" start); then
-    pg_started=1
-    eval "$pg_env"
-    done_phase "postgres" "ok (${GRAMKIT_TEST_POSTGRES_URL:-?})" "$t"
-else
-    pg_started=1  # stop whatever half-started
-    done_phase "postgres" FAILED "$t"
-    if [ "${CI:-}" = true ]; then
-        echo "test.sh: PostgreSQL could not be started; in CI that fails the run (the storage suite must run on it)" >&2
-        exit 1
+# --- 3. services -------------------------------------------------------------------
+# start_service NAME URL_VARIABLE: runs tools/testenv/NAME.sh start and
+# evaluates the export line it prints. In CI a service that cannot start
+# fails the run; elsewhere its tests report the missing server.
+start_service() {
+    local name=$1 var=$2 env t
+    t=$(now)
+    banner "start $name"
+    started_services+=("$name")  # stop whatever half-started, too
+    if env=$(bash "$ROOT/tools/testenv/$name.sh" start); then
+        eval "$env"
+        done_phase "$name" "ok (${!var:-?})" "$t"
+    else
+        done_phase "$name" FAILED "$t"
+        if [ "${CI:-}" = true ]; then
+            echo "test.sh: $name could not be started; in CI that fails the run" >&2
+            exit 1
+        fi
+        echo "test.sh: WARNING: $name could not be started; its tests will fail or be skipped" >&2
     fi
-    echo "test.sh: WARNING: PostgreSQL could not be started; its storage tests will fail or be skipped" >&2
-fi
+}
+start_service postgres GRAMKIT_TEST_POSTGRES_URL
+start_service redis GRAMKIT_TEST_REDIS_URL
 
 # --- 4. ctest dev ----------------------------------------------------------------
 t=$(now)
@@ -141,11 +150,11 @@ fi
 
 # --- 6. ctest asan ---------------------------------------------------------------
 t=$(now)
-banner "ctest (asan: unit|capi|storage)"
+banner "ctest (asan: unit|capi|storage|redis)"
 if [ "$asan_built" = 1 ]; then
     if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        run_ctest --preset asan -j "$JOBS" --output-on-failure --no-tests=error -L 'unit|capi|storage'; then
+        run_ctest --preset asan -j "$JOBS" --output-on-failure --no-tests=error -L 'unit|capi|storage|redis'; then
         done_phase "ctest asan" ok "$t"
     else
         failures+=("ctest asan")
