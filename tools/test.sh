@@ -17,6 +17,10 @@
 # Exit status: 0 only if every phase succeeded.
 set -uo pipefail
 
+# The whole script is one compound command, so bash parses all of it before
+# running any: editing this file (or pulling) during a long run cannot
+# change the running script halfway.
+{
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
@@ -176,3 +180,5 @@ if [ "$summary_ok" = 1 ]; then
     echo "$total_passed passed, $total_skipped skipped, $total_failed failed (dev + asan test runs)"
 fi
 [ "${#failures[@]}" -eq 0 ]
+exit
+}
