@@ -690,6 +690,7 @@ TEST(LimiterTest, SetRulesWhileCheckingIsSafe) {
             swaps++;
         }
     });
+    while (swaps.load() == 0) std::this_thread::yield();  // the writer is running
     int ok = 0;
     for (int i = 0; i < 2000; ++i) {
         auto v = f.limiter.check(req({"account:1"}));
@@ -698,7 +699,6 @@ TEST(LimiterTest, SetRulesWhileCheckingIsSafe) {
     reader_done.store(true);
     writer.join();
     EXPECT_EQ(ok, 2000);
-    EXPECT_GT(swaps.load(), 0);
 }
 
 TEST(LimiterTest, JitteredSpacingStaysInRangeAndIsDeterministicPerSeed) {
