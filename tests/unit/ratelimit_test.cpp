@@ -683,10 +683,10 @@ TEST(LimiterTest, SetRulesWhileCheckingIsSafe) {
     // checks, so the two always overlap (no dependence on thread timing).
     LimiterFixture f;
     std::atomic<bool> reader_done{false};
-    std::atomic<int> swaps{0};
+    std::atomic<int> swaps{0}, failed_swaps{0};
     std::thread writer([&] {
         for (int i = 0; !reader_done.load(); ++i) {
-            if (!f.limiter.set_rules({Rule{"r" + std::to_string(i % 3), Limit{100, 1s, 10}, {"account"}}})) break;
+            if (!f.limiter.set_rules({Rule{"r" + std::to_string(i % 3), Limit{100, 1s, 10}, {"account"}}})) failed_swaps++;
             swaps++;
         }
     });
@@ -699,6 +699,7 @@ TEST(LimiterTest, SetRulesWhileCheckingIsSafe) {
     reader_done.store(true);
     writer.join();
     EXPECT_EQ(ok, 2000);
+    EXPECT_EQ(failed_swaps.load(), 0);
 }
 
 TEST(LimiterTest, JitteredSpacingStaysInRangeAndIsDeterministicPerSeed) {
