@@ -255,6 +255,45 @@ GK_EXPORT int gk_set_event_callback(gk_engine* engine, gk_event_callback cb, voi
     });
 }
 
+GK_EXPORT int gk_ratelimit_try(gk_engine* engine, const char* key, uint32_t cost, int64_t* retry_after_us) {
+    return guarded("gk_ratelimit_try", [&]() -> Status {
+        if (retry_after_us != nullptr) *retry_after_us = 0;
+        if (engine == nullptr) return null_argument("gk_ratelimit_try", "engine");
+        if (key == nullptr) return null_argument("gk_ratelimit_try", "key");
+        const std::string_view text(key);
+        GK_TRY(require_utf8("gk_ratelimit_try", "key", text));
+        // Split on ',' with string_view; the only allocations are the
+        // Request's vector (reserved once) and its strings.
+        std::size_t count = 1;
+        for (const char c : text)
+            if (c == ',') ++count;
+        gramkit::ratelimit::Request request;
+        request.parts.reserve(count);
+        std::size_t start = 0;
+        for (;;) {
+            const std::size_t comma = text.find(',', start);
+            const std::string_view part =
+                text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+            if (part.empty()) {
+                return gramkit::fail(ErrorCode::invalid_argument,
+                                     "gk_ratelimit_try: key has an empty part (at byte " + std::to_string(start) +
+                                         "); expected \"kind:value,kind:value,...\"",
+                                     "key");
+            }
+            request.parts.emplace_back(part);
+            if (comma == std::string_view::npos) break;
+            start = comma + 1;
+        }
+        GK_ASSIGN_OR_RETURN(const gramkit::ratelimit::Verdict verdict, engine->engine->ratelimit_check(request, cost));
+        if (verdict.allowed) return {};
+        const std::int64_t wait = verdict.retry_after.count() > 0 ? verdict.retry_after.count() : 0;
+        if (retry_after_us != nullptr) *retry_after_us = wait;
+        return gramkit::fail(ErrorCode::rate_limited, "gk_ratelimit_try: denied by rule '" + verdict.rule + "' (key '" +
+                                                          verdict.key + "'); retry after " + std::to_string(wait) +
+                                                          " us");
+    });
+}
+
 GK_EXPORT void gk_free(void* ptr) { std::free(ptr); }
 
 }  // extern "C"

@@ -25,6 +25,39 @@ public:
     explicit AccountServiceImpl(const ServiceContext& ctx) : ctx_(ctx), repo_(ctx.backend.accounts()) {}
 
     Result<Account> create(const NewAccount& spec) override {
+        GK_ASSIGN_OR_RETURN(auto rec, prepare(spec));
+        GK_TRY(repo_.insert(rec));
+        notify(ctx_, "accounts", "account.created", {{"account_id", rec.account.id}, {"username", rec.account.username}});
+        return std::move(rec.account);
+    }
+
+    Result<std::vector<Account>> create_many(const std::vector<NewAccount>& specs) override {
+        if (specs.size() > 10000)
+            return fail(ErrorCode::invalid_argument, "at most 10000 accounts per call", "accounts");
+        std::vector<storage::AccountRecord> records;
+        records.reserve(specs.size());
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            auto rec = prepare(specs[i]);
+            if (!rec) {
+                Error e = std::move(rec).error();
+                e.message = "accounts[" + std::to_string(i) + "]: " + e.message;
+                e.details = "accounts[" + std::to_string(i) + "]." + e.details;
+                return fail(std::move(e));
+            }
+            records.push_back(std::move(*rec));
+        }
+        GK_TRY(repo_.insert_many(records));
+        std::vector<Account> out;
+        out.reserve(records.size());
+        for (auto& rec : records) {
+            notify(ctx_, "accounts", "account.created", {{"account_id", rec.account.id}, {"username", rec.account.username}});
+            out.push_back(std::move(rec.account));
+        }
+        return out;
+    }
+
+    // Validates a spec and builds its row with sealed secrets.
+    Result<storage::AccountRecord> prepare(const NewAccount& spec) {
         GK_TRY(validate_username(spec.username));
         GK_TRY(validate_password(spec.password));
         if (spec.email) GK_TRY(validate_email(*spec.email));
@@ -45,9 +78,7 @@ public:
         if (spec.totp_seed) {
             GK_ASSIGN_OR_RETURN(rec.totp_envelope, seal_secret(ctx_.keys, kAccountTotpSeed, a.id, *spec.totp_seed));
         }
-        GK_TRY(repo_.insert(rec));
-        notify(ctx_, "accounts", "account.created", {{"account_id", a.id}, {"username", a.username}});
-        return a;
+        return rec;
     }
 
     Result<Account> get(std::int64_t id) override {

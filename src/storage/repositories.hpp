@@ -41,6 +41,9 @@ public:
     /// (from = to = its status, reason "created"). `conflict` on a duplicate
     /// username or id.
     virtual Status insert(const AccountRecord& record) = 0;
+    /// Inserts several accounts in ONE transaction: all or none (the error
+    /// names the first row that failed).
+    virtual Status insert_many(std::span<const AccountRecord> records) = 0;
     virtual Result<AccountRecord> get(std::int64_t id) = 0;
     virtual Result<AccountRecord> get_by_username(std::string_view username) = 0;
     /// Ordered by id; at most filter.limit items; next_after set when more exist.

@@ -1,6 +1,8 @@
 // gramkit::storage — dialect-independent helpers and the connection pool.
 #include "storage/sql.hpp"
 
+#include <optional>
+
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -84,7 +86,9 @@ std::size_t ConnectionPool::max_size() const noexcept { return st_->max_size; }
 
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     State& st = *st_;
-    const auto deadline = std::chrono::steady_clock::now() + st.acquire_timeout;
+    // The clock is read only when we have to wait (the common case is an
+    // idle connection, on every repository call).
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     std::unique_lock lock(st.mutex);
     for (;;) {
         if (!st.idle.empty()) {
@@ -117,7 +121,8 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
             if (!made) return fail(std::move(made).error());
             return fail(ErrorCode::internal, "connection factory returned no connection");
         }
-        if (st.available.wait_until(lock, deadline) == std::cv_status::timeout &&
+        if (!deadline) deadline = std::chrono::steady_clock::now() + st.acquire_timeout;
+        if (st.available.wait_until(lock, *deadline) == std::cv_status::timeout &&
             st.idle.empty() && st.open >= st.max_size) {
             const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.acquire_timeout).count();
             return fail(ErrorCode::unavailable, "no database connection became free within " +

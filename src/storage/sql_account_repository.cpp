@@ -60,11 +60,12 @@ Result<StatusChange> decode_status_change(const Row& r) {
     return ch;
 }
 
-/// Runs accounts_with_labels_sql() and folds the label rows into records.
-Result<std::vector<AccountRecord>> select_accounts(Connection& c, std::string_view where_and_limit,
+/// Runs a query built by accounts_with_labels_sql() and folds the label
+/// rows into records.
+Result<std::vector<AccountRecord>> select_accounts(Connection& c, std::string_view sql,
                                                    std::span<const Param> params) {
     std::vector<AccountRecord> out;
-    GK_TRY(query(c, accounts_with_labels_sql(where_and_limit), params, [&](const Row& r) -> Status {
+    GK_TRY(query(c, sql, params, [&](const Row& r) -> Status {
         if (out.empty() || out.back().account.id != r.i64(0)) {
             GK_ASSIGN_OR_RETURN(AccountRecord rec, decode_account(r));
             out.push_back(std::move(rec));
@@ -78,9 +79,9 @@ Result<std::vector<AccountRecord>> select_accounts(Connection& c, std::string_vi
     return out;
 }
 
-Result<AccountRecord> select_one_account(Connection& c, std::string_view where, std::span<const Param> params,
+Result<AccountRecord> select_one_account(Connection& c, std::string_view sql, std::span<const Param> params,
                                          const std::function<Error()>& missing) {
-    GK_ASSIGN_OR_RETURN(auto found, select_accounts(c, where, params));
+    GK_ASSIGN_OR_RETURN(auto found, select_accounts(c, sql, params));
     if (found.empty()) return fail(missing());
     return std::move(found.front());
 }
@@ -123,32 +124,43 @@ class SqlAccountRepository final : public AccountRepository {
 public:
     explicit SqlAccountRepository(Database& db) : db_(db) {}
 
-    Status insert(const AccountRecord& record) override {
-        const Account& a = record.account;
+    Status insert(const AccountRecord& record) override { return insert_many(std::span(&record, 1)); }
+
+    Status insert_many(std::span<const AccountRecord> records) override {
+        const AccountRecord* current = nullptr;  // the row a failure belongs to
         Status s = with_transaction(db_, [&](Connection& c) -> Status {
-            GK_TRY(exec(c,
-                        "INSERT INTO accounts (id, username, email, password, totp_seed, status, status_reason, "
-                        "cooldown_until, proxy_id, created_at, updated_at) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                        {a.id, a.username, a.email, record.password_envelope, record.totp_envelope,
-                         status_text(a.status), a.status_reason, a.cooldown_until, a.proxy_id, a.created_at,
-                         a.updated_at}));
-            GK_TRY(insert_labels(c, a.id, a.labels));
-            return append_history(c, StatusChange{a.id, a.status, a.status, "created", a.cooldown_until, a.created_at});
+            for (const AccountRecord& record : records) {
+                current = &record;
+                const Account& a = record.account;
+                GK_TRY(exec(c,
+                            "INSERT INTO accounts (id, username, email, password, totp_seed, status, status_reason, "
+                            "cooldown_until, proxy_id, created_at, updated_at) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            {a.id, a.username, a.email, record.password_envelope, record.totp_envelope,
+                             status_text(a.status), a.status_reason, a.cooldown_until, a.proxy_id, a.created_at,
+                             a.updated_at}));
+                GK_TRY(insert_labels(c, a.id, a.labels));
+                GK_TRY(append_history(
+                    c, StatusChange{a.id, a.status, a.status, "created", a.cooldown_until, a.created_at}));
+            }
+            return Status{};
         });
-        if (!s) return fail(explain_write_error(std::move(s).error(), a));
+        if (!s) return fail(explain_write_error(std::move(s).error(), current ? current->account : Account{}));
         return {};
     }
 
     Result<AccountRecord> get(std::int64_t id) override {
+        // Built once: the statement cache is keyed by the SQL text.
+        static const std::string sql = accounts_with_labels_sql("WHERE id = $1");
         return with_connection(db_, [&](Connection& c) {
-            return select_one_account(c, "WHERE id = $1", params_of({id}), [&] { return not_found("account", id); });
+            return select_one_account(c, sql, params_of({id}), [&] { return not_found("account", id); });
         });
     }
 
     Result<AccountRecord> get_by_username(std::string_view username) override {
+        static const std::string sql = accounts_with_labels_sql("WHERE username = $1");
         return with_connection(db_, [&](Connection& c) {
-            return select_one_account(c, "WHERE username = $1", params_of({username}), [&] {
+            return select_one_account(c, sql, params_of({username}), [&] {
                 return Error{ErrorCode::not_found, "account '" + std::string(username) + "' not found"};
             });
         });
@@ -165,7 +177,7 @@ public:
         }
         clause += " ORDER BY id LIMIT " + params.add(static_cast<std::int64_t>(filter.limit + 1));
         return with_connection(db_, [&](Connection& c) -> Result<Page<AccountRecord>> {
-            GK_ASSIGN_OR_RETURN(auto rows, select_accounts(c, clause, params.span()));
+            GK_ASSIGN_OR_RETURN(auto rows, select_accounts(c, accounts_with_labels_sql(clause), params.span()));
             return to_page(std::move(rows), filter.limit, [](const AccountRecord& r) { return r.account.id; });
         });
     }

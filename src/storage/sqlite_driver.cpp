@@ -171,8 +171,9 @@ public:
     SqliteStatement& operator=(const SqliteStatement&) = delete;
 
     Status bind(std::span<const Param> params) override {
+        // No sqlite3_clear_bindings: the count check below guarantees every
+        // parameter is bound again, and clearing costs a pass over them.
         sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
         phase_ = Phase::unbound;
         rows_affected_ = 0;
         if (params.size() != static_cast<std::size_t>(param_count_)) {
@@ -283,6 +284,7 @@ class SqliteConnection final : public Connection {
 public:
     explicit SqliteConnection(sqlite3* db) noexcept : db_(db) {}
     ~SqliteConnection() override {
+        last_ = nullptr;
         cache_.clear();  // statements must be finalized before the handle closes
         sqlite3_close_v2(db_);  // rolls back an open transaction
     }
@@ -299,7 +301,13 @@ public:
     }
 
     Result<Statement*> prepare(std::string_view sql) override {
-        if (auto it = cache_.find(sql); it != cache_.end()) return it->second.get();
+        // Most-recently-used first: a repository repeats the same statement
+        // in loops, and comparing the text is cheaper than hashing it.
+        if (last_ != nullptr && last_->first == sql) return last_->second.get();
+        if (auto it = cache_.find(sql); it != cache_.end()) {
+            last_ = &*it;
+            return it->second.get();
+        }
         const std::string rewritten = rewrite_placeholders_for_sqlite(sql);
         sqlite3_stmt* raw = nullptr;
         const char* tail = nullptr;
@@ -315,7 +323,7 @@ public:
         }
         auto stmt = std::make_unique<SqliteStatement>(db_, raw);
         Statement* result = stmt.get();
-        cache_.emplace(std::string(sql), std::move(stmt));
+        last_ = &*cache_.emplace(std::string(sql), std::move(stmt)).first;
         return result;
     }
 
@@ -356,6 +364,8 @@ private:
 
     sqlite3* db_;
     std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, TextHash, std::equal_to<>> cache_;
+    // Points into cache_ (node-based: stable across rehashing); reset with it.
+    std::pair<const std::string, std::unique_ptr<SqliteStatement>>* last_ = nullptr;
 };
 
 }  // namespace

@@ -1183,6 +1183,109 @@ static void test_error_failed_precondition_and_unavailable_sessions(void) {
     gk_engine_close(e);
 }
 
+/* ---- gk_ratelimit_try ---------------------------------------------------------- */
+
+#define RL_ONE_RULE                                                                             \
+    "{\"rules\":[{\"name\":\"t\",\"rate\":1,\"period_ms\":3600000,\"burst\":2,\"match\":[\"account\"]}]}"
+
+/* An engine whose only rule is "t": 1 per hour per account, burst 2. */
+static gk_engine *open_ratelimited_engine(void) {
+    gk_engine *e = open_engine();
+    char *out;
+    if (e == NULL) return NULL;
+    out = call_ok(e, "ratelimit.policies.set", RL_ONE_RULE);
+    gk_free(out);
+    return e;
+}
+
+static void test_ratelimit_try_burst_then_denied(void) {
+    gk_engine *e = open_ratelimited_engine();
+    int64_t retry = -1;
+    REQUIRE(e != NULL);
+    CHECK_RC(gk_ratelimit_try(e, "account:42,action:hashtag,endpoint:graphql", 1, &retry), GK_OK);
+    CHECK(retry == 0);
+    CHECK(strcmp(gk_last_error(), "") == 0);
+    retry = -1;
+    CHECK_RC(gk_ratelimit_try(e, "account:42,action:hashtag", 1, &retry), GK_OK);
+    CHECK(retry == 0);
+    /* Burst spent: denied, about one emission interval (1 h) to wait. */
+    retry = -1;
+    CHECK_RC(gk_ratelimit_try(e, "account:42", 1, &retry), GK_ERATE_LIMITED);
+    CHECK(retry > 0);
+    CHECK(retry > 3500LL * 1000000LL && retry <= 3600LL * 1000000LL);
+    CHECK(gk_last_error_code() == GK_ERATE_LIMITED);
+    CHECK_ERROR_MENTIONS("rule 't'");
+    CHECK_ERROR_MENTIONS("account:42");
+    /* Denial consumed nothing and repeats; NULL retry_after_us is allowed. */
+    CHECK_RC(gk_ratelimit_try(e, "account:42", 1, NULL), GK_ERATE_LIMITED);
+    CHECK_ERROR_MENTIONS("rule 't'");
+    /* Another account has its own bucket; a request no rule applies to passes. */
+    CHECK_RC(gk_ratelimit_try(e, "account:43", 2, NULL), GK_OK);
+    CHECK_RC(gk_ratelimit_try(e, "account:43", 1, NULL), GK_ERATE_LIMITED);
+    CHECK_RC(gk_ratelimit_try(e, "action:hashtag", 1, NULL), GK_OK);
+    /* The JSON path sees the same state. */
+    {
+        char *out = call_ok(e, "ratelimit.check", "{\"parts\":[\"account:42\"]}");
+        CHECK(out != NULL && strstr(out, "\"allowed\":false") != NULL);
+        gk_free(out);
+    }
+    /* After a reset the account is back to full. */
+    gk_free(call_ok(e, "ratelimit.reset", "{\"parts\":[\"account:42\"]}"));
+    retry = -1;
+    CHECK_RC(gk_ratelimit_try(e, "account:42", 2, &retry), GK_OK);
+    CHECK(retry == 0);
+    gk_engine_close(e);
+}
+
+static void test_ratelimit_try_cost_above_burst_and_zero(void) {
+    gk_engine *e = open_ratelimited_engine();
+    int64_t retry = -1;
+    REQUIRE(e != NULL);
+    CHECK_RC(gk_ratelimit_try(e, "account:1", 3, &retry), GK_EINVALID_ARGUMENT);
+    CHECK(retry == 0);
+    CHECK_RC(gk_ratelimit_try(e, "account:1", 0, &retry), GK_EINVALID_ARGUMENT);
+    /* Neither consumed anything. */
+    CHECK_RC(gk_ratelimit_try(e, "account:1", 2, &retry), GK_OK);
+    gk_engine_close(e);
+}
+
+static void test_ratelimit_try_penalty(void) {
+    gk_engine *e = open_ratelimited_engine();
+    int64_t retry = -1;
+    REQUIRE(e != NULL);
+    gk_free(call_ok(e, "ratelimit.penalize", "{\"part\":\"proxy:7\",\"until\":\"2999-01-01T00:00:00Z\"}"));
+    CHECK_RC(gk_ratelimit_try(e, "account:5,proxy:7", 1, &retry), GK_ERATE_LIMITED);
+    CHECK(retry > 0);
+    CHECK_ERROR_MENTIONS("penalty");
+    CHECK_RC(gk_ratelimit_try(e, "account:5,proxy:8", 1, &retry), GK_OK);
+    CHECK(retry == 0);
+    gk_engine_close(e);
+}
+
+static void test_ratelimit_try_bad_arguments(void) {
+    gk_engine *e = open_ratelimited_engine();
+    int64_t retry = -1;
+    REQUIRE(e != NULL);
+    CHECK_RC(gk_ratelimit_try(NULL, "account:1", 1, &retry), GK_EINVALID_ARGUMENT);
+    CHECK(retry == 0);
+    CHECK_ERROR_MENTIONS("engine");
+    retry = -1;
+    CHECK_RC(gk_ratelimit_try(e, NULL, 1, &retry), GK_EINVALID_ARGUMENT);
+    CHECK(retry == 0);
+    CHECK_ERROR_MENTIONS("key");
+    CHECK_RC(gk_ratelimit_try(NULL, NULL, 1, NULL), GK_EINVALID_ARGUMENT);
+    CHECK_RC(gk_ratelimit_try(e, "", 1, NULL), GK_EINVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("empty part");
+    CHECK_RC(gk_ratelimit_try(e, "account:1,", 1, NULL), GK_EINVALID_ARGUMENT);
+    CHECK_RC(gk_ratelimit_try(e, ",account:1", 1, NULL), GK_EINVALID_ARGUMENT);
+    CHECK_RC(gk_ratelimit_try(e, "account:1,,action:x", 1, NULL), GK_EINVALID_ARGUMENT);
+    CHECK_RC(gk_ratelimit_try(e, "account:\xff", 1, NULL), GK_EINVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("UTF-8");
+    /* None of the refused calls consumed anything. */
+    CHECK_RC(gk_ratelimit_try(e, "account:1", 2, NULL), GK_OK);
+    gk_engine_close(e);
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 static const struct test_case g_tests[] = {
@@ -1220,6 +1323,10 @@ static const struct test_case g_tests[] = {
     {"close_wakes_blocked_poller", test_close_wakes_blocked_poller},
     {"concurrent_calls_memory", test_concurrent_calls_memory},
     {"concurrent_calls_file", test_concurrent_calls_file},
+    {"ratelimit_try_burst_then_denied", test_ratelimit_try_burst_then_denied},
+    {"ratelimit_try_cost_above_burst_and_zero", test_ratelimit_try_cost_above_burst_and_zero},
+    {"ratelimit_try_penalty", test_ratelimit_try_penalty},
+    {"ratelimit_try_bad_arguments", test_ratelimit_try_bad_arguments},
 };
 
 static int selected(const char *name, int argc, char **argv) {

@@ -17,6 +17,16 @@ std::vector<BackendParam> storage_backends() {
     };
 }
 
+std::vector<BackendParam> storage_backends_where(bool (*keep)(const BackendParam&)) {
+    std::vector<BackendParam> out;
+    for (auto& b : storage_backends())
+        if (keep(b)) out.push_back(b);
+    return out;
+}
+
+bool is_postgres_backend(const BackendParam& b) { return b.kind == BackendKind::postgresql; }
+bool shares_data_across_opens(const BackendParam& b) { return b.shares_data_across_opens; }
+
 void PrintTo(const BackendParam& param, std::ostream* os) { *os << param.name; }
 
 std::string backend_test_name(const ::testing::TestParamInfo<BackendParam>& info) { return info.param.name; }

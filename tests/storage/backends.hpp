@@ -43,6 +43,12 @@ void PrintTo(const BackendParam& param, std::ostream* os);
 /// cases show up as skipped or failed, never silently absent).
 std::vector<BackendParam> storage_backends();
 
+/// The backends `keep` accepts: for tests of a behaviour only some
+/// backends have (instantiate those suites on just them instead of skipping).
+std::vector<BackendParam> storage_backends_where(bool (*keep)(const BackendParam&));
+bool is_postgres_backend(const BackendParam& b);
+bool shares_data_across_opens(const BackendParam& b);
+
 /// Test-name generator for INSTANTIATE_TEST_SUITE_P.
 std::string backend_test_name(const ::testing::TestParamInfo<BackendParam>& info);
 
@@ -104,4 +110,9 @@ private:
 
 #define GRAMKIT_INSTANTIATE_STORAGE_BACKENDS(Suite)                                          \
     INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::ValuesIn(::gramkit::test::storage_backends()), \
+                             ::gramkit::test::backend_test_name)
+
+/// Instantiates a suite on the backends `keep` accepts (see storage_backends_where).
+#define GRAMKIT_INSTANTIATE_STORAGE_BACKENDS_WHERE(Suite, keep)                                        \
+    INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::ValuesIn(::gramkit::test::storage_backends_where(keep)), \
                              ::gramkit::test::backend_test_name)

@@ -501,8 +501,12 @@ TEST_P(DriverConformance, MigrationsRejectUnorderedVersions) {
     EXPECT_ERROR_CODE(db().migrate(unordered), ErrorCode::invalid_argument);
 }
 
-TEST_P(DriverConformance, ConcurrentOpenersMigrateOnce) {
-    if (!GetParam().shares_data_across_opens) GTEST_SKIP() << "each sqlite::memory: open is a separate database";
+// Needs a database that several opens share (not sqlite::memory:, where
+// every open is a separate database).
+class SharedDatabaseDriverTest : public DriverConformance {};
+GRAMKIT_INSTANTIATE_STORAGE_BACKENDS_WHERE(SharedDatabaseDriverTest, ::gramkit::test::shares_data_across_opens);
+
+TEST_P(SharedDatabaseDriverTest, ConcurrentOpenersMigrateOnce) {
     constexpr int kOpeners = 4;
     std::vector<std::thread> threads;
     std::atomic<int> succeeded{0};
@@ -643,8 +647,11 @@ void kill_backend(Database& db, Connection& victim) {
               1);
 }
 
-TEST_P(DriverConformance, PostgresReconnectsAfterTheServerKillsTheSession) {
-    if (!is_postgres()) GTEST_SKIP() << "PostgreSQL only";
+// Behaviour of the PostgreSQL driver only (a server that drops sessions).
+class PostgresDriverTest : public DriverConformance {};
+GRAMKIT_INSTANTIATE_STORAGE_BACKENDS_WHERE(PostgresDriverTest, ::gramkit::test::is_postgres_backend);
+
+TEST_P(PostgresDriverTest, ReconnectsAfterTheServerKillsTheSession) {
     create_people();
     const char* insert = "INSERT INTO people (id, name) VALUES ($1, $2)";
     ASSERT_OK(exec(conn(), insert, {1, "ann"}));  // prepared on the first session
@@ -662,8 +669,7 @@ TEST_P(DriverConformance, PostgresReconnectsAfterTheServerKillsTheSession) {
     EXPECT_EQ(scalar(conn(), "SELECT 1"), 1);
 }
 
-TEST_P(DriverConformance, PostgresTransactionIsLostWhenTheSessionDies) {
-    if (!is_postgres()) GTEST_SKIP() << "PostgreSQL only";
+TEST_P(PostgresDriverTest, TransactionIsLostWhenTheSessionDies) {
     create_people();
     ASSERT_OK(conn().begin());
     ASSERT_OK(exec(conn(), "INSERT INTO people (id, name) VALUES ($1, $2)", {1, "ann"}));
@@ -677,8 +683,7 @@ TEST_P(DriverConformance, PostgresTransactionIsLostWhenTheSessionDies) {
     EXPECT_EQ(scalar(conn(), "SELECT COUNT(*) FROM people"), 0);
 }
 
-TEST_P(DriverConformance, PostgresCommitOnALostSessionReportsUnavailable) {
-    if (!is_postgres()) GTEST_SKIP() << "PostgreSQL only";
+TEST_P(PostgresDriverTest, CommitOnALostSessionReportsUnavailable) {
     create_people();
     ASSERT_OK(conn().begin());
     ASSERT_OK(exec(conn(), "INSERT INTO people (id, name) VALUES ($1, $2)", {1, "ann"}));

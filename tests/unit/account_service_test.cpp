@@ -146,6 +146,29 @@ TEST_F(EngineTest, DuplicateUsernameIsConflict) {
     EXPECT_EQ(ur.error().code, ErrorCode::conflict);
 }
 
+TEST_F(EngineTest, CreateManyIsAllOrNothingAndNamesTheBadEntry) {
+    std::vector<NewAccount> specs;
+    for (int i = 0; i < 5; ++i) specs.push_back({"bulk" + std::to_string(i), "pw", {}, {}, {"bulk"}});
+    auto made = engine->accounts().create_many(specs);
+    ASSERT_TRUE(made) << made.error().to_string();
+    ASSERT_EQ(made->size(), 5u);
+    EXPECT_EQ(engine->accounts().get((*made)[3].id)->username, "bulk3");
+
+    // A bad entry: nothing of the batch is stored.
+    std::vector<NewAccount> bad{{"fresh_one", "pw", {}, {}, {}}, {"bad name", "pw", {}, {}, {}}};
+    auto r = engine->accounts().create_many(bad);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().details, "accounts[1].username");
+    // A duplicate inside the database: rolled back as a whole.
+    std::vector<NewAccount> dup{{"fresh_two", "pw", {}, {}, {}}, {"bulk0", "pw", {}, {}, {}}};
+    r = engine->accounts().create_many(dup);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::conflict);
+    EXPECT_EQ(engine->accounts().get_by_username("fresh_one").error().code, ErrorCode::not_found);
+    EXPECT_EQ(engine->accounts().get_by_username("fresh_two").error().code, ErrorCode::not_found);
+    EXPECT_EQ(engine->accounts().list({})->items.size(), 5u);
+}
+
 TEST_F(EngineTest, SecretsAreEncryptedAtRestAndNeverLogged) {
     NewAccount spec{"secretive", "hunter2-very-secret", std::string("me@example.com"),
                     std::string("JBSWY3DPEHPK3PXP"), {"fleet:a"}};

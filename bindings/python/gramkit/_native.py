@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
-from .errors import GK_OK, GK_ETIMEOUT, InvalidArgumentError, LibraryNotFoundError
+from .errors import GK_OK, GK_ERATE_LIMITED, GK_ETIMEOUT, InvalidArgumentError, LibraryNotFoundError
 
 __all__ = [
     "ENV_LIBRARY",
@@ -43,6 +43,7 @@ __all__ = [
     "call",
     "next_event",
     "set_event_callback",
+    "ratelimit_try",
     "EventCallback",
 ]
 
@@ -93,6 +94,13 @@ def _check_timeout_ok(result: int, func: Any, args: Tuple[Any, ...]) -> int:
     return result
 
 
+def _check_rate_limited_ok(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    """errcheck for gk_ratelimit_try: GK_ERATE_LIMITED ("denied, wait") is an answer."""
+    if result != GK_OK and result != GK_ERATE_LIMITED:
+        _raise_for(result)
+    return result
+
+
 _c_int = ctypes.c_int
 _c_char_p = ctypes.c_char_p
 _c_void_p = ctypes.c_void_p
@@ -111,6 +119,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any, Optional[Callable[..., Any]]]] =
     ("gk_next_event", [_c_void_p, _c_int, _c_void_pp], _c_int, _check_timeout_ok),
     ("gk_set_event_callback", [_c_void_p, _EVENT_CALLBACK, _c_void_p], _c_int, _check),
     ("gk_free", [_c_void_p], None, None),
+    ("gk_ratelimit_try", [_c_void_p, _c_char_p, ctypes.c_uint32, ctypes.POINTER(ctypes.c_int64)], _c_int,
+     _check_rate_limited_ok),
 )
 
 
@@ -316,3 +326,17 @@ def set_event_callback(handle: int, callback: Optional[EventCallback]) -> Any:
     c_callback = _EVENT_CALLBACK(trampoline)
     lib.gk_set_event_callback(handle, c_callback, None)
     return c_callback
+
+
+_UINT32_MAX = 2**32 - 1
+
+
+def ratelimit_try(handle: int, key: str, cost: int) -> Tuple[bool, int]:
+    """``gk_ratelimit_try``: (allowed, retry_after_us); raises for anything
+    but GK_OK and GK_ERATE_LIMITED."""
+    if isinstance(cost, bool) or not isinstance(cost, int) or not 0 <= cost <= _UINT32_MAX:
+        raise InvalidArgumentError(f"cost: expected an integer in 0..{_UINT32_MAX}, got {cost!r}")
+    lib = _lib or load()
+    retry = ctypes.c_int64(0)
+    code = lib.gk_ratelimit_try(handle, _encode(key, "parts"), cost, ctypes.byref(retry))
+    return code == GK_OK, int(retry.value)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import _native
 from .errors import FailedPreconditionError, InvalidArgumentError
-from .resources import Accounts, Proxies, Sessions, Vault
+from .resources import Accounts, Proxies, Ratelimit, Sessions, Vault
 
 __all__ = ["Engine", "Config", "format_timestamp", "parse_timestamp", "live_engines"]
 
@@ -323,6 +323,11 @@ class Engine:
     def proxies(self) -> Proxies:
         """Proxies and sticky per-account assignment."""
         return Proxies(self)
+
+    @property
+    def ratelimit(self) -> Ratelimit:
+        """Rate limits: ``try_acquire`` (typed fast path), ``check``, ``status``, policies, penalties."""
+        return Ratelimit(self)
 
     @property
     def sessions(self) -> Sessions:

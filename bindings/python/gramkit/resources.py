@@ -14,12 +14,16 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import http.cookiejar
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
+
+from . import _native
+from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["Accounts", "Proxies", "Sessions", "Vault", "CookieLike", "Timestamp"]
+__all__ = ["Accounts", "Proxies", "Ratelimit", "Sessions", "Vault", "CookieLike", "Timestamp", "Parts"]
 
 #: A timestamp argument: an aware datetime (naive = UTC) or RFC 3339 text.
 Timestamp = Union[_dt.datetime, str]
@@ -28,6 +32,9 @@ Timestamp = Union[_dt.datetime, str]
 CookieLike = Union[Mapping[str, Any], http.cookiejar.Cookie]
 
 JsonObject = Dict[str, Any]
+#: Request parts for rate limiting: a sequence of "kind:value" strings, or
+#: one comma-separated string ("account:42,action:hashtag").
+Parts = Union[Sequence[str], str]
 
 
 def _given(**params: Any) -> Dict[str, Any]:
@@ -145,6 +152,13 @@ class Accounts(_Resource):
         """
         return self._call("accounts.set_status", **_given(id=id, status=status, reason=reason, until=until))
 
+    def cooldown(self, id: int, until: Timestamp, reason: str, escalate: bool = False) -> JsonObject:
+        """Cools an account down until ``until``: status ``cooldown`` plus a
+        fleet-wide rate-limit penalty on ``account:<id>``.  With
+        ``escalate=True`` repeats double the duration (capped at 24 h).
+        Returns the updated account."""
+        return self._call("accounts.cooldown", id=id, until=until, reason=reason, escalate=escalate)
+
     def history(self, id: int, limit: Optional[int] = None) -> List[JsonObject]:
         """Status changes, newest first."""
         result = self._call("accounts.history", **_given(id=id, limit=limit))
@@ -207,6 +221,103 @@ class Proxies(_Resource):
     def report_success(self, id: int) -> JsonObject:
         """Resets the failure count and marks the proxy healthy."""
         return self._call("proxies.report_success", id=id)
+
+
+def _parts_list(parts: Parts) -> List[str]:
+    if isinstance(parts, str):
+        return parts.split(",")
+    if isinstance(parts, (bytes, bytearray)) or not isinstance(parts, Iterable):
+        raise InvalidArgumentError(f"parts: expected a sequence of strings or a string, not {type(parts).__name__}")
+    out = list(parts)
+    for p in out:
+        if not isinstance(p, str):
+            raise InvalidArgumentError(f"parts: expected strings, got {type(p).__name__}")
+    return out
+
+
+def _parts_key(parts: Parts) -> str:
+    """The comma-separated key gk_ratelimit_try takes."""
+    if isinstance(parts, str):
+        return parts
+    out = _parts_list(parts)
+    for p in out:
+        if "," in p:
+            raise InvalidArgumentError(f"parts: {p!r} contains a comma")
+    return ",".join(out)
+
+
+class Ratelimit(_Resource):
+    """Rate limits (``ratelimit.*`` operations and the ``gk_ratelimit_try``
+    fast path).
+
+    A request is described by its parts, ``"kind:value"`` strings such as
+    ``"account:42"``, ``"action:hashtag"``, ``"endpoint:graphql"``,
+    ``"proxy:7"``: a list, or one comma-separated string.  It must pass
+    every applicable rule and penalty (docs/ratelimit.md).
+    """
+
+    __slots__ = ()
+
+    def try_acquire(self, parts: Parts, cost: int = 1) -> Tuple[bool, float]:
+        """Consumes ``cost`` if the request is allowed (typed fast path, no JSON).
+
+        Returns:
+            ``(True, 0.0)`` when allowed, ``(False, seconds)`` when denied
+            (nothing consumed; ``seconds`` is how long to wait).  A denial
+            does not raise.
+
+        Raises:
+            InvalidArgumentError: an empty part, cost 0 or above a rule's burst.
+            UnavailableError: the limiter's store is down (fail-closed).
+        """
+        key = _parts_key(parts)
+        engine = self._engine
+        handle = engine._enter()
+        try:
+            allowed, retry_us = _native.ratelimit_try(handle, key, cost)
+        finally:
+            engine._leave()
+        return allowed, retry_us / 1e6
+
+    def check(self, parts: Parts, cost: int = 1) -> JsonObject:
+        """Like :meth:`try_acquire` but returns the full verdict: ``allowed``,
+        ``rule``, ``key``, ``retry_after_ms``, ``remaining``,
+        ``penalized_until``, ``partially_consumed``.  A denial does not raise."""
+        return self._call("ratelimit.check", parts=_parts_list(parts), cost=cost)
+
+    def status(self, parts: Parts) -> List[JsonObject]:
+        """Each applicable rule's state without consuming: ``rule``, ``key``,
+        ``allowed``, ``remaining``, ``reset_at``, ``retry_after_ms``,
+        ``penalized_until``."""
+        return list(self._call("ratelimit.status", parts=_parts_list(parts))["items"])
+
+    def policies(self) -> List[JsonObject]:
+        """The rules in force: ``[{name, rate, period_ms, burst, match}]``."""
+        return list(self._call("ratelimit.policies.get")["rules"])
+
+    def set_policies(self, rules: Iterable[Mapping[str, Any]]) -> List[JsonObject]:
+        """Replaces every rule (validated as a whole); returns the rules in force.
+
+        Each rule is ``{"name", "rate", "period_ms", "burst", "match"}``;
+        ``match`` lists selectors: ``"kind"`` (one bucket per value) or
+        ``"kind:value"`` (filter)."""
+        payload = []
+        for r in rules:
+            rule = dict(r)
+            if "match" in rule and not isinstance(rule["match"], str):
+                rule["match"] = list(rule["match"])
+            payload.append(rule)
+        return list(self._call("ratelimit.policies.set", rules=payload)["rules"])
+
+    def reset(self, parts: Parts) -> None:
+        """Forgets the state and penalties of the request's keys."""
+        self._call("ratelimit.reset", parts=_parts_list(parts))
+
+    def penalize(self, part: str, until: Timestamp, escalate: bool = False) -> str:
+        """Blocks every request naming ``part`` until ``until``; with
+        ``escalate=True`` repeats double the duration.  Returns the
+        effective end (RFC 3339)."""
+        return str(self._call("ratelimit.penalize", part=part, until=until, escalate=escalate)["until"])
 
 
 class Sessions(_Resource):

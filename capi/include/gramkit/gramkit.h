@@ -119,6 +119,23 @@ typedef void (*gk_event_callback)(const char *event_json, void *user_data);
  * running and will not be called again. */
 GK_EXPORT int gk_set_event_callback(gk_engine *engine, gk_event_callback cb, void *user_data);
 
+/* Rate-limit fast path (docs/c-api.md, docs/ratelimit.md): no JSON.
+ * `key` is a comma-separated list of request parts ("kind:value"), e.g.
+ * "account:42,action:hashtag,endpoint:graphql"; parts are taken verbatim
+ * (no trimming) and none may be empty. The request must pass every
+ * applicable rule and penalty, for `cost` units (>= 1).
+ *  - GK_OK: allowed and consumed; *retry_after_us = 0.
+ *  - GK_ERATE_LIMITED: denied, nothing consumed; *retry_after_us = how long
+ *    to wait (microseconds) before the same request could pass;
+ *    gk_last_error() names the binding rule ("penalty" for a penalty).
+ *  - GK_EINVALID_ARGUMENT: NULL engine or key, an empty part, invalid
+ *    UTF-8, cost 0 or a cost above an applicable rule's burst.
+ *  - GK_EUNAVAILABLE (or another code): the limiter's store failed (e.g.
+ *    Redis down with a fail-closed policy).
+ * retry_after_us may be NULL; otherwise it is set on every return (0 unless
+ * denied). Thread-safe; does not publish events. */
+GK_EXPORT int gk_ratelimit_try(gk_engine *engine, const char *key, uint32_t cost, int64_t *retry_after_us);
+
 /* Frees a string returned by the library. Accepts NULL. */
 GK_EXPORT void gk_free(void *ptr);
 

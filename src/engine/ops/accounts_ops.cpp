@@ -19,6 +19,36 @@ Result<json::Value> create(Engine& e, const Params& p) {
     return to_json(a);
 }
 
+Result<json::Value> create_many(Engine& e, const Params& p) {
+    std::vector<NewAccount> specs;
+    std::size_t i = 0;
+    for (const auto& v : p.raw("accounts")->as_array()) {
+        const std::string path = "accounts[" + std::to_string(i++) + "]";
+        if (!v.is_object()) return fail(ErrorCode::invalid_argument, "'" + path + "' must be an object", path);
+        json::ObjectReader r(v, path);
+        NewAccount spec;
+        GK_ASSIGN_OR_RETURN(spec.username, r.required_string("username"));
+        GK_ASSIGN_OR_RETURN(spec.password, r.required_string("password"));
+        GK_ASSIGN_OR_RETURN(spec.email, r.optional_string("email"));
+        GK_ASSIGN_OR_RETURN(spec.totp_seed, r.optional_string("totp_seed"));
+        GK_ASSIGN_OR_RETURN(const json::Value* labels, r.optional_array("labels"));
+        if (labels) {
+            for (const auto& l : labels->as_array()) {
+                if (!l.is_string())
+                    return fail(ErrorCode::invalid_argument, "'" + r.path("labels") + "' must be an array of strings",
+                                r.path("labels"));
+                spec.labels.push_back(l.as_string());
+            }
+        }
+        GK_TRY(r.reject_unknown_keys());
+        specs.push_back(std::move(spec));
+    }
+    GK_ASSIGN_OR_RETURN(auto created, e.accounts().create_many(specs));
+    json::Value items = json::Value::array();
+    for (const auto& a : created) items.push_back(to_json(a));
+    return json::Value(json::Value::Object{{"items", std::move(items)}});
+}
+
 Result<json::Value> get(Engine& e, const Params& p) {
     GK_ASSIGN_OR_RETURN(auto a, e.accounts().get(p.integer("id")));
     return to_json(a);
@@ -95,6 +125,9 @@ void register_account_operations(OperationRegistry& r) {
             {"totp_seed", string, false, "base32 TOTP seed for two-factor login (secret)"},
             {"labels", string_array, false, "labels, each 1-64 of [A-Za-z0-9._:-]"}},
            "Account", create});
+    r.add({"accounts.create_many", "Register several accounts in one transaction: all or none.", "accounts:write",
+           {{"accounts", array, true, "[{username, password, email?, totp_seed?, labels?}] (at most 10000)"}},
+           "{items: Account[]}", create_many});
     r.add({"accounts.get", "Get an account by id.", "accounts:read", {{"id", integer, true, "account id"}}, "Account", get});
     r.add({"accounts.get_by_username", "Get an account by username.", "accounts:read",
            {{"username", string, true, "username"}}, "Account", get_by_username});
