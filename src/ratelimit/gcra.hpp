@@ -122,17 +122,68 @@ struct Outcome {
     std::int64_t reset_at = 0;       // µs since epoch: key full again
 };
 
-/// remaining and reset_at for a tat after the decision.
-constexpr void fill_remaining(Outcome& o, std::int64_t tat_after, std::int64_t now, const Params& p) noexcept {
+/// A validated limit's T and τ plus a precomputed reciprocal of T, so that
+/// the per-check `remaining = floor(headroom / T)` is a multiply and a shift
+/// instead of a 64-bit division (the hot path of the in-process store's
+/// handles). Same results as Params, bit for bit.
+///
+/// Division by the invariant T: with N = 51 (every dividend here is
+/// 0 ≤ n ≤ τ ≤ kMaxSpan = 2^50 < 2^N), l = ceil(log2 T) and
+/// m = ceil(2^(N+l) / T), floor(n / T) = (n × m) >> (N + l) for every
+/// n < 2^N. Proof: m = (2^(N+l) + e) / T with 0 ≤ e < T ≤ 2^l, so
+/// n×m / 2^(N+l) = n/T + n×e / (T × 2^(N+l)) and the error term is
+/// < n / (T × 2^N) < 1/T, too small to reach the next integer (n/T has
+/// fractional part ≤ (T−1)/T). m < 2^52 + 1 fits 64 bits and n × m < 2^104
+/// fits the 128-bit product.
+struct Prepared {
+    Params params;
+    std::uint64_t magic = 1;  // m
+    unsigned shift = 51;      // N + l
+};
+
+inline constexpr unsigned kDivBits = 51;  // N above
+
+__extension__ typedef unsigned __int128 u128;  // GCC/Clang builtin (silences -Wpedantic)
+
+/// Only for validated params (1 ≤ T, τ ≤ kMaxSpan).
+constexpr Prepared prepare(const Params& p) noexcept {
+    const auto t = static_cast<std::uint64_t>(p.interval);
+    unsigned l = 0;
+    while ((std::uint64_t{1} << l) < t) ++l;  // ceil(log2 T); T ≤ 2^50
+    const unsigned shift = kDivBits + l;
+    const u128 num = static_cast<u128>(1) << shift;
+    const auto m = static_cast<std::uint64_t>((num + t - 1) / t);
+    return Prepared{p, m, shift};
+}
+
+constexpr const Params& params_of(const Params& p) noexcept { return p; }
+constexpr const Params& params_of(const Prepared& p) noexcept { return p.params; }
+
+/// floor(n / T) for 0 ≤ n ≤ kMaxSpan.
+constexpr std::int64_t div_interval(const Params& p, std::int64_t n) noexcept { return n / p.interval; }
+constexpr std::int64_t div_interval(const Prepared& p, std::int64_t n) noexcept {
+    const u128 prod = static_cast<u128>(static_cast<std::uint64_t>(n)) * p.magic;
+    return static_cast<std::int64_t>(prod >> p.shift);
+}
+
+/// remaining and reset_at for a tat after the decision. `P` is Params or
+/// Prepared (identical results).
+template <class P>
+constexpr void fill_remaining(Outcome& o, std::int64_t tat_after, std::int64_t now, const P& prep) noexcept {
+    const Params& p = params_of(prep);
     const std::int64_t base = std::max(tat_after, now);
+    // 0 < headroom ≤ τ ≤ kMaxSpan when positive (base − now ≥ 0).
     const std::int64_t headroom = sat_sub(p.tolerance, sat_sub(base, now));
-    o.remaining = headroom <= 0 ? 0 : headroom / p.interval;
+    o.remaining = headroom <= 0 ? 0 : div_interval(prep, headroom);
     o.reset_at = base;
 }
 
-/// Try to consume `cost` (1..burst; 0 = peek semantics). Caller stores
-/// new_tat (with CAS from `tat`) when allowed.
-constexpr Outcome acquire(std::int64_t tat, std::int64_t now, const Params& p, std::int64_t cost) noexcept {
+/// The decision part of acquire(): allowed, new_tat and retry_after only
+/// (remaining and reset_at left unset). Lets a CAS loop defer
+/// fill_remaining() until its CAS has succeeded.
+template <class P>
+constexpr Outcome decide(std::int64_t tat, std::int64_t now, const P& prep, std::int64_t cost) noexcept {
+    const Params& p = params_of(prep);
     Outcome o;
     const std::int64_t base = std::max(tat, now);
     // excess = base + c×T − τ − now, computed as (base − now) + (c×T − τ):
@@ -149,7 +200,15 @@ constexpr Outcome acquire(std::int64_t tat, std::int64_t now, const Params& p, s
         o.new_tat = tat;
         o.retry_after = excess;
     }
-    fill_remaining(o, o.new_tat, now, p);
+    return o;
+}
+
+/// Try to consume `cost` (1..burst; 0 = peek semantics). Caller stores
+/// new_tat (with CAS from `tat`) when allowed. `P` is Params or Prepared.
+template <class P>
+constexpr Outcome acquire(std::int64_t tat, std::int64_t now, const P& prep, std::int64_t cost) noexcept {
+    Outcome o = decide(tat, now, prep, cost);
+    fill_remaining(o, o.new_tat, now, prep);
     return o;
 }
 
@@ -163,7 +222,8 @@ constexpr Outcome peek(std::int64_t tat, std::int64_t now, const Params& p) noex
 }
 
 /// What a cost-c request would get, without consuming (Store::probe).
-constexpr Outcome probe(std::int64_t tat, std::int64_t now, const Params& p, std::int64_t cost) noexcept {
+template <class P>
+constexpr Outcome probe(std::int64_t tat, std::int64_t now, const P& p, std::int64_t cost) noexcept {
     Outcome o = acquire(tat, now, p, cost);
     o.new_tat = tat;
     fill_remaining(o, tat, now, p);

@@ -17,10 +17,13 @@ namespace gramkit::ratelimit {
 
 namespace {
 
-struct Node {
-    std::atomic<std::int64_t> tat{gcra::kNever};
-    std::atomic<std::int64_t> penalty_until{gcra::kNever};
+using Node = detail::RateNode;
+
+// The map's reference to a node (see in_process_store.hpp: lifetime).
+struct Unref {
+    void operator()(Node* n) const noexcept { n->unref(); }
 };
+using NodePtr = std::unique_ptr<Node, Unref>;
 
 // A key with its hash computed once: used for the shard choice and for the
 // map lookup (heterogeneous find), so the hot path neither allocates a
@@ -52,7 +55,7 @@ struct KeyEq {
     bool operator()(const A& a, const B& b) const noexcept { return view(a) == view(b); }
 };
 
-using Map = std::unordered_map<std::string, std::unique_ptr<Node>, KeyHash, KeyEq>;
+using Map = std::unordered_map<std::string, NodePtr, KeyHash, KeyEq>;
 
 // One shard per cache line pair, so shards do not share lock lines.
 struct alignas(64) Shard {
@@ -90,14 +93,11 @@ inline bool fast_params(const Limit& limit, gcra::Params& out) noexcept {
     return true;
 }
 
-inline Decision to_decision(const gcra::Outcome& o) noexcept {
-    Decision d;
-    d.allowed = o.allowed;
-    d.retry_after = Duration{o.retry_after};
-    d.remaining = static_cast<std::uint64_t>(o.remaining);
-    d.reset_at = from_micros(o.reset_at);
-    return d;
-}
+inline Decision to_decision(const gcra::Outcome& o) noexcept { return InProcessStore::to_decision(o); }
+
+// Only the map references the node: no KeyHandle exists, and none can be
+// made while the caller holds the shard's exclusive lock.
+inline bool unreferenced(const Node& n) noexcept { return n.refs.load(std::memory_order_acquire) == 1; }
 
 }  // namespace
 
@@ -126,12 +126,13 @@ struct InProcessStore::Impl {
         return shift >= 64 ? shards[0] : shards[static_cast<std::uint64_t>(h) >> shift];
     }
 
-    // Evicts full, unpenalized keys; caller holds the exclusive lock.
+    // Evicts full, unpenalized keys without handles; caller holds the
+    // exclusive lock.
     static std::size_t evict_locked(Shard& s, std::int64_t now) {
         std::size_t n = 0;
         for (auto it = s.map.begin(); it != s.map.end();) {
             const Node& node = *it->second;
-            if (node.tat.load(std::memory_order_relaxed) <= now &&
+            if (unreferenced(node) && node.tat.load(std::memory_order_relaxed) <= now &&
                 !gcra::penalized(node.penalty_until.load(std::memory_order_relaxed), now)) {
                 it = s.map.erase(it);
                 ++n;
@@ -164,14 +165,15 @@ struct InProcessStore::Impl {
                 const std::size_t left = s.map.size();
                 s.next_scan = left < per_shard ? per_shard : left + left / 2 + 1;
             }
-            it = s.map.emplace(std::string(key), std::make_unique<Node>()).first;
+            it = s.map.emplace(std::string(key), NodePtr(new Node())).first;
         }
         return f(it->second.get());
     }
 };
 
 InProcessStore::InProcessStore(std::shared_ptr<const Clock> clock, InProcessOptions options)
-    : impl_(std::make_unique<Impl>(clock ? std::move(clock) : SystemClock::shared(), options)) {}
+    : impl_(std::make_unique<Impl>(clock ? std::move(clock) : SystemClock::shared(), options)),
+      clock_(impl_->clock.get()) {}
 
 InProcessStore::~InProcessStore() = default;
 
@@ -183,24 +185,47 @@ Result<Decision> InProcessStore::try_acquire(std::string_view key, const Limit& 
     if (!gcra::cost_ok(p, cost)) [[unlikely]]
         return fail(bad_cost().error());
     const std::int64_t now = impl_->now();
-    return impl_->with_node(key, /*create=*/true, now, [&](Node* node) -> Result<Decision> {
-        std::int64_t tat = node->tat.load(std::memory_order_acquire);
-        const std::int64_t pen = node->penalty_until.load(std::memory_order_acquire);
-        if (gcra::penalized(pen, now)) [[unlikely]] {
-            auto o = gcra::apply_penalty(gcra::acquire(tat, now, p, cost), tat, pen, now);
-            Decision d = to_decision(o);
-            d.penalized_until = from_micros(pen);
-            return d;
-        }
-        for (;;) {
-            const gcra::Outcome o = gcra::acquire(tat, now, p, cost);
-            if (!o.allowed) return to_decision(o);
-            if (node->tat.compare_exchange_weak(tat, o.new_tat, std::memory_order_acq_rel,
-                                                std::memory_order_acquire)) {
-                return to_decision(o);
-            }
-        }
+    return impl_->with_node(key, /*create=*/true, now,
+                            [&](Node* node) { return to_result(acquire_step(*node, now, p, cost)); });
+}
+
+Result<PreparedLimit> InProcessStore::prepare(const Limit& limit) {
+    gcra::Params p;
+    if (!fast_params(limit, p)) return fail(invalid_limit(limit).error());
+    return gcra::prepare(p);
+}
+
+KeyHandle InProcessStore::handle(std::string_view key) {
+    return impl_->with_node(key, /*create=*/true, impl_->now(), [](Node* node) {
+        node->ref();  // under the shard lock: eviction cannot run concurrently
+        return KeyHandle(node);
     });
+}
+
+Result<Decision> InProcessStore::try_acquire(const KeyHandle& h, const Limit& limit, std::uint32_t cost) {
+    auto p = prepare(limit);
+    if (!p) return fail(p.error());
+    return try_acquire(h, *p, cost);
+}
+
+// cost 0 (peek semantics) or cost above the burst (invalid_argument).
+Result<Decision> InProcessStore::probe_slow(const KeyHandle& h, const PreparedLimit& limit, std::uint32_t cost) {
+    if (!gcra::cost_ok(limit.params, cost)) return fail(bad_cost().error());
+    return peek(h, limit);
+}
+
+Result<Decision> InProcessStore::peek(const KeyHandle& h, const PreparedLimit& limit) {
+    const std::int64_t now = impl_->now();
+    const Node& node = *h.node_;
+    const std::int64_t tat = node.tat.load(std::memory_order_acquire);
+    const std::int64_t pen = node.penalty_until.load(std::memory_order_acquire);
+    gcra::Outcome o = gcra::probe(tat, now, limit, 1);
+    if (gcra::penalized(pen, now)) {
+        Decision d = to_decision(gcra::apply_penalty(o, tat, pen, now));
+        d.penalized_until = from_micros(pen);
+        return d;
+    }
+    return to_decision(o);
 }
 
 Result<Decision> InProcessStore::probe(std::string_view key, const Limit& limit, std::uint32_t cost) {
@@ -251,7 +276,15 @@ Status InProcessStore::reset(std::string_view key) {
     Shard& s = impl_->shard_for(hk.hash);
     std::unique_lock lock(s.mutex);
     auto it = s.map.find(hk);
-    if (it != s.map.end()) s.map.erase(it);
+    if (it == s.map.end()) return {};
+    if (unreferenced(*it->second)) {
+        s.map.erase(it);
+    } else {
+        // Handles point at this node: forget its state in place, so the
+        // handles and the string key keep sharing one state.
+        it->second->tat.store(gcra::kNever, std::memory_order_release);
+        it->second->penalty_until.store(gcra::kNever, std::memory_order_release);
+    }
     return {};
 }
 

@@ -487,6 +487,134 @@ TEST(RateLimitConcurrencyTest, ManyThreadsManyKeysWithEvictionStayConsistent) {
     EXPECT_EQ(total, 500 * 3);  // no key was forgotten while not full
 }
 
+// ------------------------------------------------------------- handles ---
+
+TEST(GcraTest, PreparedReciprocalDividesExactly) {
+    std::mt19937_64 rng(11);
+    for (std::int64_t t : {std::int64_t{1}, std::int64_t{2}, std::int64_t{3}, std::int64_t{7}, std::int64_t{100'000},
+                           std::int64_t{3'300'000}, (std::int64_t{1} << 33) + 1, gcra::kMaxSpan - 1, gcra::kMaxSpan}) {
+        const auto q = gcra::prepare(gcra::Params{t, t, 1});
+        for (std::int64_t n : {std::int64_t{0}, std::int64_t{1}, t - 1, t, t + 1, 2 * t - 1, gcra::kMaxSpan - 1,
+                               gcra::kMaxSpan}) {
+            if (n < 0 || n > gcra::kMaxSpan) continue;
+            ASSERT_EQ(gcra::div_interval(q, n), n / t) << t << " " << n;
+        }
+        for (int i = 0; i < 2000; ++i) {
+            const auto n = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(gcra::kMaxSpan + 1));
+            ASSERT_EQ(gcra::div_interval(q, n), n / t) << t << " " << n;
+        }
+    }
+}
+
+TEST(RateLimitHandleTest, HandlesGiveTheSameDecisionsAsStringKeys) {
+    auto clock = std::make_shared<ManualClock>();
+    InProcessStore by_key(clock, {});
+    InProcessStore by_handle(clock, {});
+    const auto prepared = InProcessStore::prepare(kTen);
+    ASSERT_TRUE(prepared);
+    const KeyHandle h = by_handle.handle("k");
+    ASSERT_TRUE(h);
+    std::mt19937 rng(3);
+    for (int i = 0; i < 5000; ++i) {
+        const std::uint32_t cost = rng() % 6;  // 0 (peek) .. 5 (= burst)
+        const auto a = by_key.try_acquire("k", kTen, cost);
+        const auto b = (i % 3 == 0) ? by_handle.try_acquire(h, kTen, cost) : by_handle.try_acquire(h, *prepared, cost);
+        ASSERT_TRUE(a && b) << i;
+        ASSERT_EQ(a->allowed, b->allowed) << i;
+        ASSERT_EQ(a->retry_after, b->retry_after) << i;
+        ASSERT_EQ(a->remaining, b->remaining) << i;
+        ASSERT_EQ(a->reset_at, b->reset_at) << i;
+        ASSERT_EQ(a->penalized_until, b->penalized_until) << i;
+        const auto pa = by_key.peek("k", kTen);
+        const auto pb = by_handle.peek(h, *prepared);
+        ASSERT_EQ(pa->remaining, pb->remaining) << i;
+        ASSERT_EQ(pa->retry_after, pb->retry_after) << i;
+        if (i % 500 == 250) {  // a penalty, set through the string key on both
+            ASSERT_TRUE(by_key.penalize("k", clock->now() + 300ms));
+            ASSERT_TRUE(by_handle.penalize("k", clock->now() + 300ms));
+        }
+        if (i % 700 == 0) {
+            ASSERT_TRUE(by_key.reset("k"));
+            ASSERT_TRUE(by_handle.reset("k"));
+        }
+        clock->advance(Duration{static_cast<std::int64_t>(rng() % 120'000)});  // 0..120 ms
+    }
+    // A cost above the burst is rejected on both paths.
+    EXPECT_EQ(by_handle.try_acquire(h, *prepared, 6).error().code, ErrorCode::invalid_argument);
+    EXPECT_EQ(by_handle.try_acquire(h, kTen, 6).error().code, ErrorCode::invalid_argument);
+    EXPECT_FALSE(InProcessStore::prepare(Limit{0, 1s, 1}));
+    EXPECT_FALSE(by_handle.try_acquire(h, Limit{1, 1s, 0}, 1));
+}
+
+TEST(RateLimitHandleTest, AHandleKeepsItsNodeAliveAcrossEviction) {
+    auto clock = std::make_shared<ManualClock>();
+    auto store = std::make_unique<InProcessStore>(clock, InProcessOptions{1, 4});
+    const auto p = *InProcessStore::prepare(kTen);
+    KeyHandle h = store->handle("held");
+    EXPECT_EQ(store->size(), 1u);
+    ASSERT_TRUE(store->try_acquire(h, p, 3)->allowed);
+    clock->advance(1h);  // "held" is full again: evictable but for the handle
+    EXPECT_EQ(store->evict_full(), 0u);
+    // Lazy eviction on inserts (budget 4) also keeps it.
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(store->try_acquire("other" + std::to_string(i), kTen, 1)->allowed);
+    clock->advance(1h);
+    for (int i = 50; i < 60; ++i) ASSERT_TRUE(store->try_acquire("other" + std::to_string(i), kTen, 1)->allowed);
+    // Handle and string key still share one state.
+    ASSERT_TRUE(store->try_acquire(h, p, 4)->allowed);
+    EXPECT_EQ(store->peek("held", kTen)->remaining, 1u);
+    EXPECT_EQ(acquire(*store, "held", kTen).remaining, 0u);
+    EXPECT_FALSE(store->try_acquire(h, p, 1)->allowed);
+    // reset() with a handle outstanding clears the state in place.
+    ASSERT_TRUE(store->reset("held"));
+    EXPECT_EQ(store->peek(h, p)->remaining, 5u);
+    EXPECT_TRUE(store->try_acquire(h, p, 1)->allowed);
+    EXPECT_EQ(store->peek("held", kTen)->remaining, 4u);
+    // Copies keep it too; once every handle is gone it is evictable again.
+    KeyHandle copy = h;
+    h = KeyHandle{};
+    clock->advance(1h);
+    store->evict_full();
+    EXPECT_EQ(store->peek("held", kTen)->remaining, 5u);
+    EXPECT_TRUE(store->try_acquire(copy, p, 5)->allowed);
+    EXPECT_EQ(store->peek("held", kTen)->remaining, 0u);
+    copy = KeyHandle{};
+    clock->advance(1h);
+    EXPECT_EQ(store->evict_full(), 1u);
+    EXPECT_EQ(store->size(), 0u);
+    // A handle may outlive its store (the node is freed with the last reference).
+    KeyHandle survivor = store->handle("survivor");
+    store.reset();
+    EXPECT_TRUE(survivor);
+}
+
+TEST(RateLimitConcurrencyTest, EightThreadsOnOneHandleAtAFrozenClockAllowExactlyBurst) {
+    auto clock = std::make_shared<ManualClock>();
+    InProcessStore store(clock, {});
+    const Limit l{1, 1h, 1000};
+    const auto p = *InProcessStore::prepare(l);
+    const KeyHandle h = store.handle("hot");
+    std::atomic<std::int64_t> allowed{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t, mine_handle = h] {
+            while (!go.load()) std::this_thread::yield();
+            std::int64_t mine = 0;
+            for (int i = 0; i < 2000; ++i) {
+                const std::uint32_t cost = 1 + (i + t) % 2;
+                auto d = store.try_acquire(mine_handle, p, cost);
+                if (d && d->allowed) mine += cost;
+            }
+            allowed.fetch_add(mine);
+        });
+    }
+    go.store(true);
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(allowed.load(), 1000);
+    EXPECT_EQ(store.peek("hot", l)->remaining, 0u);
+    EXPECT_EQ(store.peek(h, p)->remaining, 0u);
+}
+
 // ------------------------------------------------------------ coarse clock ---
 
 TEST(RateLimitCoarseClockTest, TracksTheSystemClockWithinATick) {
