@@ -205,7 +205,11 @@ void run_status(Context& ctx, const StatusOptions& o) {
     const Account current = ctx.find_account(o.account);
     auto& engine = ctx.engine();
     if (duration) until = engine.clock().now() + *duration;
-    const Account a = unwrap(engine.accounts().change_status(current.id, to, o.reason, until));
+    // A cooldown also penalizes the account's rate-limit keys (fleet-wide
+    // with a Redis store); other statuses are plain transitions.
+    const Account a = unwrap(to == AccountStatus::cooldown
+                                 ? engine.accounts().cooldown(current.id, *until, o.reason)
+                                 : engine.accounts().change_status(current.id, to, o.reason, until));
     if (ctx.json()) {
         print_json(account_json(a));
         return;
