@@ -17,9 +17,13 @@ set -euo pipefail
 
 PGBIN=${GRAMKIT_PGBIN:-/usr/lib/postgresql/15/bin}
 STATE_FILE=${GRAMKIT_PG_STATE_FILE:-${TMPDIR:-/tmp}/gramkit-testenv-postgres.state}
+
+SERVICE=postgres
+WORK_DIR_PREFIX=pg
+# shellcheck source=tools/testenv/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DB_NAME=gramkit_test
 
-log() { echo "postgres.sh: $*" >&2; }
 
 # initdb and the server refuse to run as root; as root, run them as the
 # `postgres` system user that the Debian package creates.
@@ -31,29 +35,12 @@ as_pg() {
     fi
 }
 
-free_port() {
-    # Bind port 0 and read back what the kernel chose (never hard-code ports).
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 export_line() {
     echo "export GRAMKIT_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$1/$DB_NAME"
 }
 
-read_state() {
-    [ -f "$STATE_FILE" ] || return 1
-    read -r WORK_DIR PORT <"$STATE_FILE" || return 1
-    [ -n "${WORK_DIR:-}" ] && [ -n "${PORT:-}" ]
-}
 
-# Deletes a work dir this script created, and nothing else (the path comes
-# from a state file that could be stale or edited).
-remove_work_dir() {
-    case "$1" in
-        */gramkit-pg.*) rm -rf -- "$1" ;;
-        *) log "not deleting unexpected work dir '$1'" ;;
-    esac
-}
 
 is_running() {
     read_state && as_pg "$PGBIN/pg_ctl" -D "$WORK_DIR/pg" status >/dev/null 2>&1

@@ -21,31 +21,18 @@ REDIS_SERVER=${GRAMKIT_REDIS_SERVER:-redis-server}
 REDIS_CLI=${GRAMKIT_REDIS_CLI:-redis-cli}
 STATE_FILE=${GRAMKIT_REDIS_STATE_FILE:-${TMPDIR:-/tmp}/gramkit-testenv-redis.state}
 
-log() { echo "redis.sh: $*" >&2; }
+SERVICE=redis
+WORK_DIR_PREFIX=redis
+# shellcheck source=tools/testenv/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-free_port() {
-    # Bind port 0 and read back what the kernel chose (never hard-code ports).
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+
 
 export_line() {
     echo "export GRAMKIT_TEST_REDIS_URL=redis://127.0.0.1:$1/0"
 }
 
-read_state() {
-    [ -f "$STATE_FILE" ] || return 1
-    read -r WORK_DIR PORT <"$STATE_FILE" || return 1
-    [ -n "${WORK_DIR:-}" ] && [ -n "${PORT:-}" ]
-}
 
-# Deletes a work dir this script created, and nothing else (the path comes
-# from a state file that could be stale or edited).
-remove_work_dir() {
-    case "$1" in
-        */gramkit-redis.*) rm -rf -- "$1" ;;
-        *) log "not deleting unexpected work dir '$1'" ;;
-    esac
-}
 
 ping() {
     "$REDIS_CLI" -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG
