@@ -168,10 +168,8 @@ public:
         });
         // accounts.proxy_id is ON DELETE RESTRICT: the database itself refuses
         // to orphan assigned accounts, so no check-then-delete race exists.
-        // That reference is the only constraint a proxy delete can violate;
-        // any conflict is accepted because SQLite reports a RESTRICT action
-        // as a trigger constraint (details "constraint"), not "foreign_key".
-        if (!s && s.error().code == ErrorCode::conflict) {
+        // Both drivers report that as a foreign_key violation.
+        if (!s && is_constraint_violation(s.error(), "foreign_key")) {
             return fail(ErrorCode::failed_precondition,
                         "proxy " + std::to_string(id) + " still has accounts assigned; unassign them first");
         }
