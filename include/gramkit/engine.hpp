@@ -10,8 +10,10 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gramkit/accounts.hpp"
 #include "gramkit/clock.hpp"
@@ -61,13 +63,24 @@ struct EngineConfig {
     /// With Redis: when it is unreachable, allow requests (true) or refuse
     /// them with `unavailable` (false, the default).
     bool ratelimit_fail_open = false;
+    /// Rate-limit rules in force at start; nullopt = the defaults
+    /// (docs/ratelimit.md). Replaceable at run time (ratelimit.policies.set).
+    std::optional<std::vector<ratelimit::Rule>> ratelimit_rules;
+    /// With the "memory" store: save the limiter's state (every key not back
+    /// to full, and penalties) to the storage backend when the engine
+    /// closes or on `ratelimit.save`, and merge it back in when an engine
+    /// opens, so a restart does not hand out a fresh quota. Redis keeps its
+    /// own state; this setting is then ignored.
+    bool ratelimit_persist = true;
 };
 
 /// Reads a configuration from a JSON object. Keys: storage_url, data_dir,
 /// key_file, key_env, log_level ("trace".."off"), storage_pool_size (1..64),
 /// proxy_failure_threshold (1..1000), event_queue_capacity (1..1000000),
 /// max_params_bytes (64..67108864), ratelimit_store ("memory" or a redis://
-/// URL), ratelimit_fail_open (boolean). Unknown keys and wrong types are
+/// URL), ratelimit_fail_open (boolean), ratelimit_rules (array of
+/// {name, rate, period_ms, burst, match}), ratelimit_persist (boolean).
+/// Unknown keys and wrong types are
 /// `invalid_argument` errors naming the key.
 GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);
 
@@ -96,6 +109,11 @@ public:
     /// applicable rule and penalty (docs/ratelimit.md). Consumes `cost` only
     /// when allowed; a denial names the binding rule and how long to wait.
     Result<ratelimit::Verdict> ratelimit_check(const ratelimit::Request& request, std::uint32_t cost = 1);
+    /// With the in-process limiter and ratelimit_persist: writes every key
+    /// whose state still matters to the storage backend (merged with what
+    /// is there) and returns how many; 0 otherwise. Also done on close.
+    /// Any thread.
+    Result<std::size_t> save_ratelimit_state();
     /// The limiter itself (internal type; used by the operation handlers).
     ratelimit::Limiter& limiter() noexcept;
 

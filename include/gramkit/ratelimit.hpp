@@ -47,6 +47,8 @@ struct Limit {
         const auto r = static_cast<std::int64_t>(rate);
         return Duration{p / r + (p % r != 0 ? 1 : 0)};
     }
+
+    friend bool operator==(const Limit&, const Limit&) = default;
 };
 
 struct Decision {
@@ -104,6 +106,18 @@ GRAMKIT_API std::unique_ptr<Store> make_in_process_store(std::shared_ptr<const C
 /// "proxy:7", "endpoint:graphql"}. Each part is "kind:value".
 struct Request {
     std::vector<std::string> parts;
+};
+
+/// A named limit over the requests whose parts match `match` (selector
+/// syntax in docs/ratelimit.md: "kind" keys one bucket per value of that
+/// kind, "kind:value" filters). Rules are set in the engine configuration
+/// (`ratelimit_rules`) or at run time (`ratelimit.policies.set`).
+struct Rule {
+    std::string name;                // e.g. "account.graphql"; unique; no '|'
+    Limit limit;
+    std::vector<std::string> match;  // selectors; at least one
+
+    friend bool operator==(const Rule&, const Rule&) = default;
 };
 
 struct Verdict {

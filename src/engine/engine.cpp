@@ -12,6 +12,7 @@
 #include "engine/operation_registry.hpp"
 #include "gramkit/ids.hpp"
 #include "ratelimit/coarse_clock.hpp"
+#include "ratelimit/in_process_store.hpp"
 #include "ratelimit/policy.hpp"
 #include "ratelimit/redis_store.hpp"
 #include "storage/repositories.hpp"
@@ -33,8 +34,34 @@ struct Engine::Impl {
     std::unique_ptr<Vault> vault;
     std::unique_ptr<EventBus> events;
     std::unique_ptr<ratelimit::Limiter> limiter;
+    // The in-process store when ratelimit_store is "memory" and
+    // ratelimit_persist is on (its state is saved/restored), else null.
+    std::shared_ptr<ratelimit::InProcessStore> persisted_store;
     engine::OperationRegistry operations;
+
+    Result<std::size_t> save_ratelimit_state();
+    Status restore_ratelimit_state();
 };
+
+Result<std::size_t> Engine::Impl::save_ratelimit_state() {
+    if (!persisted_store) return std::size_t{0};
+    std::vector<storage::RateLimitStateRecord> records;
+    for (auto& k : persisted_store->snapshot())
+        records.push_back(storage::RateLimitStateRecord{std::move(k.key), k.tat, k.penalty_until});
+    GK_TRY(backend->ratelimit_state().save(records, to_micros(clock->now())));
+    return records.size();
+}
+
+Status Engine::Impl::restore_ratelimit_state() {
+    if (!persisted_store) return {};
+    GK_ASSIGN_OR_RETURN(auto rows, backend->ratelimit_state().load(to_micros(clock->now())));
+    std::vector<ratelimit::InProcessStore::KeyState> saved;
+    saved.reserve(rows.size());
+    for (auto& r : rows) saved.push_back({std::move(r.key), r.tat, r.penalty_until});
+    persisted_store->restore(saved);
+    if (!saved.empty()) logger->info("engine", "ratelimit.restored", {{"keys", std::to_string(saved.size())}});
+    return {};
+}
 
 namespace {
 
@@ -50,7 +77,8 @@ Result<std::shared_ptr<ratelimit::Store>> open_ratelimit_store(const EngineConfi
         // The hot path reads the coarse clock unless a test injected one.
         std::shared_ptr<const Clock> store_clock =
             config.clock ? clock : std::static_pointer_cast<const Clock>(ratelimit::CoarseClock::shared());
-        return std::shared_ptr<ratelimit::Store>(ratelimit::make_in_process_store(store_clock));
+        return std::shared_ptr<ratelimit::Store>(
+            std::make_shared<ratelimit::InProcessStore>(std::move(store_clock), ratelimit::InProcessOptions{}));
     }
     if (where.starts_with("redis://")) {
         ratelimit::RedisOptions options;
@@ -101,7 +129,15 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     impl->redacted_url = impl->backend->database().redacted_url();
 
     GK_ASSIGN_OR_RETURN(auto ratelimit_store, open_ratelimit_store(config, impl->clock));
+    if (config.ratelimit_persist)
+        impl->persisted_store = std::dynamic_pointer_cast<ratelimit::InProcessStore>(ratelimit_store);
     impl->limiter = std::make_unique<ratelimit::Limiter>(std::move(ratelimit_store), impl->clock);
+    if (config.ratelimit_rules) {
+        if (Status s = impl->limiter->set_rules(*config.ratelimit_rules); !s)
+            return fail(s.error().code, "ratelimit_rules: " + s.error().message, "ratelimit_rules");
+    }
+    if (Status s = impl->restore_ratelimit_state(); !s)
+        return fail(s.error().code, "cannot restore the rate-limit state: " + s.error().message, "ratelimit_persist");
 
     accounts::ServiceContext ctx{*impl->backend, *impl->keys, *impl->clock, *impl->ids, *impl->logger,
                                  config.proxy_failure_threshold, impl->events.get(), impl->limiter.get()};
@@ -135,9 +171,16 @@ Result<std::unique_ptr<Engine>> Engine::open(std::string_view config_json) {
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() {
+    if (!impl_) return;
     // Wake pollers blocked in next() before the bus goes away.
-    if (impl_ && impl_->events) impl_->events->close();
+    if (impl_->events) impl_->events->close();
+    // A failed save must not throw from a destructor; it costs only the
+    // quota memory of this process, so it is logged and the close goes on.
+    if (auto saved = impl_->save_ratelimit_state(); !saved)
+        impl_->logger->warn("engine", "ratelimit.save_failed", {{"error", saved.error().message}});
 }
+
+Result<std::size_t> Engine::save_ratelimit_state() { return impl_->save_ratelimit_state(); }
 
 AccountService& Engine::accounts() noexcept { return *impl_->accounts; }
 ProxyService& Engine::proxies() noexcept { return *impl_->proxies; }

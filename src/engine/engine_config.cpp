@@ -1,5 +1,6 @@
 // Engine configuration from JSON. Every error names the offending key.
 #include "core/json.hpp"
+#include "engine/ratelimit_rules_json.hpp"
 #include "gramkit/engine.hpp"
 
 namespace gramkit {
@@ -40,6 +41,12 @@ Result<EngineConfig> parse_engine_config(std::string_view text) {
     if (rl_store) c.ratelimit_store = *rl_store;
     GK_ASSIGN_OR_RETURN(auto fail_open, r.optional_bool("ratelimit_fail_open"));
     if (fail_open) c.ratelimit_fail_open = *fail_open;
+    GK_ASSIGN_OR_RETURN(const json::Value* rules, r.optional_array("ratelimit_rules"));
+    if (rules) {
+        GK_ASSIGN_OR_RETURN(c.ratelimit_rules, engine::rules_from_json(*rules, "ratelimit_rules"));
+    }
+    GK_ASSIGN_OR_RETURN(auto persist, r.optional_bool("ratelimit_persist"));
+    if (persist) c.ratelimit_persist = *persist;
     GK_TRY(r.reject_unknown_keys());
     return c;
 }

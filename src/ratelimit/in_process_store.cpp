@@ -302,6 +302,38 @@ Status InProcessStore::penalize(std::string_view key, Timestamp until) {
     });
 }
 
+std::vector<InProcessStore::KeyState> InProcessStore::snapshot() const {
+    const std::int64_t now = impl_->now();
+    std::vector<KeyState> out;
+    for (auto& s : impl_->shards) {
+        std::shared_lock lock(s.mutex);
+        for (const auto& [key, node] : s.map) {
+            const std::int64_t tat = node->tat.load(std::memory_order_acquire);
+            const std::int64_t pen = node->penalty_until.load(std::memory_order_acquire);
+            if (tat > now || gcra::penalized(pen, now)) out.push_back(KeyState{key, tat, pen});
+        }
+    }
+    return out;
+}
+
+namespace {
+void store_max(std::atomic<std::int64_t>& a, std::int64_t v) noexcept {
+    std::int64_t cur = a.load(std::memory_order_relaxed);
+    while (v > cur && !a.compare_exchange_weak(cur, v, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    }
+}
+}  // namespace
+
+void InProcessStore::restore(std::span<const KeyState> saved) {
+    const std::int64_t now = impl_->now();
+    for (const auto& k : saved) {
+        impl_->with_node(k.key, /*create=*/true, now, [&](Node* node) {
+            store_max(node->tat, k.tat);
+            store_max(node->penalty_until, k.penalty_until);
+        });
+    }
+}
+
 std::size_t InProcessStore::size() const {
     std::size_t n = 0;
     for (auto& s : impl_->shards) {

@@ -43,6 +43,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
+#include <vector>
 #include <string_view>
 #include <utility>
 
@@ -180,6 +183,22 @@ public:
         to_decision(o, d);
         return d;
     }
+
+    /// One key's raw state (µs since the epoch; gcra::kNever = unset), for
+    /// persistence across restarts (docs/ratelimit.md, "Persistence").
+    struct KeyState {
+        std::string key;
+        std::int64_t tat = gcra::kNever;
+        std::int64_t penalty_until = gcra::kNever;
+    };
+    /// The keys whose state still matters now (not back to full, or
+    /// penalized); a key missing from a snapshot is full. Takes each shard's
+    /// shared lock in turn, so concurrent checks go on; the snapshot is
+    /// per-key consistent, not a global instant.
+    std::vector<KeyState> snapshot() const;
+    /// Merges saved state in: per key the later tat and penalty win, so a
+    /// restore never makes the store more permissive than it is.
+    void restore(std::span<const KeyState> saved);
 
     /// Keys currently held (all shards; takes each shard's shared lock).
     std::size_t size() const;

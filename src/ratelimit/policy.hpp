@@ -65,12 +65,6 @@
 
 namespace gramkit::ratelimit {
 
-struct Rule {
-    std::string name;                // e.g. "account.graphql"; unique; no '|'
-    Limit limit;
-    std::vector<std::string> match;  // selectors, see above; at least one
-};
-
 /// One applicable rule's state, for status reporting (ratelimit.status).
 struct RuleStatus {
     std::string rule;

@@ -35,6 +35,7 @@ struct Backend::Impl {
     std::unique_ptr<ProxyRepository> proxies;
     std::unique_ptr<SessionRepository> sessions;
     std::unique_ptr<SecretRepository> secrets;
+    std::unique_ptr<RateLimitStateRepository> ratelimit_state;
 };
 
 Backend::Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -53,6 +54,7 @@ Result<std::unique_ptr<Backend>> Backend::open(std::string_view url, const OpenO
     impl->proxies = make_sql_proxy_repository(db);
     impl->sessions = make_sql_session_repository(db);
     impl->secrets = make_sql_secret_repository(db);
+    impl->ratelimit_state = make_sql_ratelimit_state_repository(db);
     return std::unique_ptr<Backend>(new Backend(std::move(impl)));
 }
 
@@ -61,5 +63,6 @@ AccountRepository& Backend::accounts() noexcept { return *impl_->accounts; }
 ProxyRepository& Backend::proxies() noexcept { return *impl_->proxies; }
 SessionRepository& Backend::sessions() noexcept { return *impl_->sessions; }
 SecretRepository& Backend::secrets() noexcept { return *impl_->secrets; }
+RateLimitStateRepository& Backend::ratelimit_state() noexcept { return *impl_->ratelimit_state; }
 
 }  // namespace gramkit::storage

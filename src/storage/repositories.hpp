@@ -155,6 +155,30 @@ public:
                                        const std::function<Result<std::string>(std::int64_t, std::string_view)>& rewrap) = 0;
 };
 
+// --- rate-limit state -------------------------------------------------------------
+
+/// One key of the in-process rate-limit store (µs since the epoch).
+struct RateLimitStateRecord {
+    std::string key;
+    std::int64_t tat = 0;
+    std::int64_t penalty_until = 0;
+};
+
+/// Where an engine with the in-process limiter keeps its state across
+/// restarts. Several processes may save into one table (PostgreSQL): a save
+/// merges, keeping the later tat and penalty of each key, so no process can
+/// make another's state more permissive.
+class RateLimitStateRepository {
+public:
+    virtual ~RateLimitStateRepository() = default;
+    /// Upserts `records` (per key the maximum of stored and new values) and
+    /// deletes rows that no longer matter at `now` (tat and penalty both
+    /// past). One transaction.
+    virtual Status save(std::span<const RateLimitStateRecord> records, std::int64_t now) = 0;
+    /// Rows that still matter at `now`.
+    virtual Result<std::vector<RateLimitStateRecord>> load(std::int64_t now) = 0;
+};
+
 // --- the backend: a database plus its repositories ---------------------------
 
 /// The gramkit schema, per dialect (schema.cpp).
@@ -171,6 +195,7 @@ public:
     ProxyRepository& proxies() noexcept;
     SessionRepository& sessions() noexcept;
     SecretRepository& secrets() noexcept;
+    RateLimitStateRepository& ratelimit_state() noexcept;
 
 private:
     struct Impl;

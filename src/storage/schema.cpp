@@ -161,8 +161,23 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_valid_last_used_idx ON sessions (valid, last_used_at);
 )sql";
 
+// Rate-limit state of the in-process store, saved when an engine closes and
+// read back when one opens (docs/ratelimit.md, "Persistence"). `key` is the
+// store key ("<rule>|<part>|..." or "penalty|<part>"); tat and
+// penalty_until are µs since the epoch, the store's own representation.
+// Identical on both dialects.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE ratelimit_state (
+    key           TEXT   NOT NULL PRIMARY KEY,
+    tat           BIGINT NOT NULL,
+    penalty_until BIGINT NOT NULL,
+    saved_at      BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, proxies, sessions", kSchemaV1Sqlite, kSchemaV1Postgres},
+    {2, "rate-limit state", kSchemaV2, kSchemaV2},
 };
 
 }  // namespace

@@ -1097,13 +1097,48 @@ TEST_P(RepositoryConformance, RewrapRejectsColumnsOutsideTheSchema) {
     EXPECT_EQ(calls, 0);
 }
 
+// --- rate-limit state ------------------------------------------------------------
+
+TEST_P(RepositoryConformance, RateLimitStateSaveMergesKeepingTheLaterValues) {
+    auto& state = backend_->ratelimit_state();
+    const std::int64_t now = 1'000'000;
+    const RateLimitStateRecord a{"account.web|account:1|endpoint:web", now + 500, INT64_MIN};
+    const RateLimitStateRecord b{"penalty|account:2", now - 10, now + 9'000};
+    const std::vector<RateLimitStateRecord> first{a, b};
+    GK_ASSERT_OK(state.save(first, now));
+    // A second process saves an older tat for `a` and a newer one for `b`:
+    // per key the later value wins, never the last writer.
+    const std::vector<RateLimitStateRecord> second{{a.key, now + 100, INT64_MIN}, {b.key, now + 70, now + 1}};
+    GK_ASSERT_OK(state.save(second, now));
+    GK_ASSERT_OK_AND_ASSIGN(auto rows, state.load(now));
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].key, a.key);
+    EXPECT_EQ(rows[0].tat, now + 500);
+    EXPECT_EQ(rows[0].penalty_until, INT64_MIN);
+    EXPECT_EQ(rows[1].key, b.key);
+    EXPECT_EQ(rows[1].tat, now + 70);
+    EXPECT_EQ(rows[1].penalty_until, now + 9'000);
+}
+
+TEST_P(RepositoryConformance, RateLimitStateForgetsRowsThatNoLongerMatter) {
+    auto& state = backend_->ratelimit_state();
+    const std::vector<RateLimitStateRecord> rows{{"k.short", 100, INT64_MIN}, {"k.long", 5'000, INT64_MIN}};
+    GK_ASSERT_OK(state.save(rows, 0));
+    GK_ASSERT_OK_AND_ASSIGN(auto at_200, state.load(200));  // k.short is back to full
+    ASSERT_EQ(at_200.size(), 1u);
+    EXPECT_EQ(at_200[0].key, "k.long");
+    GK_ASSERT_OK(state.save({}, 6'000));  // a save prunes what is over
+    GK_ASSERT_OK_AND_ASSIGN(auto at_0, state.load(0));
+    EXPECT_TRUE(at_0.empty());
+}
+
 // --- migrations ----------------------------------------------------------------
 
 TEST_P(RepositoryConformance, OpeningTwiceKeepsSchemaAndData) {
     GK_ASSERT_OK_AND_ASSIGN(int version, backend_->database().schema_version());
-    EXPECT_EQ(version, 1);
     ASSERT_FALSE(gramkit_migrations().empty());
-    EXPECT_EQ(gramkit_migrations().back().version, 1);
+    EXPECT_EQ(version, gramkit_migrations().back().version);
+    EXPECT_EQ(gramkit_migrations().back().version, 2);
     GK_ASSERT_OK(backend_->database().migrate(gramkit_migrations()));  // again: nothing to do
 
     if (!GetParam().shares_data_across_opens) return;  // every sqlite::memory: open is a new database
@@ -1111,7 +1146,7 @@ TEST_P(RepositoryConformance, OpeningTwiceKeepsSchemaAndData) {
     auto second = Backend::open(url(), options());
     ASSERT_TRUE(second.has_value()) << second.error().to_string();
     GK_ASSERT_OK_AND_ASSIGN(int again, (*second)->database().schema_version());
-    EXPECT_EQ(again, 1);
+    EXPECT_EQ(again, version);
     GK_ASSERT_OK_AND_ASSIGN(AccountRecord seen, (*second)->accounts().get(1));
     EXPECT_EQ(seen.account.labels, std::vector<std::string>{"kept"});
 }

@@ -291,6 +291,18 @@ class Ratelimit(_Resource):
         ``penalized_until``."""
         return list(self._call("ratelimit.status", parts=_parts_list(parts))["items"])
 
+    def report(self, parts: Parts) -> JsonObject:
+        """The whole ``ratelimit.status`` answer: ``items`` as :meth:`status`
+        returns them and, when a part is ``account:<id>`` of an existing
+        account, ``account``: ``{id, status, cooldown_until}``."""
+        return self._call("ratelimit.status", parts=_parts_list(parts))
+
+    def save(self) -> int:
+        """Saves the in-process limiter state to storage now (it is also
+        saved when the engine closes); returns the number of keys written
+        (0 with Redis or ``ratelimit_persist: false``)."""
+        return int(self._call("ratelimit.save")["saved"])
+
     def policies(self) -> List[JsonObject]:
         """The rules in force: ``[{name, rate, period_ms, burst, match}]``."""
         return list(self._call("ratelimit.policies.get")["rules"])

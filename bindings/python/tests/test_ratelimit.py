@@ -7,7 +7,7 @@ import unittest
 
 import gramkit
 
-from .support import EngineTestCase
+from .support import EngineTestCase, memory_config
 
 UTC = dt.timezone.utc
 
@@ -115,6 +115,33 @@ class AccountCooldownTest(EngineTestCase):
         self.assertGreater(wait, 0.0)
         with self.assertRaises(gramkit.NotFoundError):
             self.engine.accounts.cooldown(999_999, until, "429")
+        report = self.engine.ratelimit.report([f"account:{account['id']}", "endpoint:web"])
+        self.assertEqual(report["account"]["id"], account["id"])
+        self.assertEqual(report["account"]["status"], "cooldown")
+        self.assertEqual(report["account"]["cooldown_until"], cooled["cooldown_until"])
+        self.assertIn("penalty", [item["rule"] for item in report["items"]])
+        self.assertNotIn("account", self.engine.ratelimit.report(["proxy:1"]))
+
+
+class PersistenceTest(unittest.TestCase):
+    """Rules from the configuration; spent quota survives a restart."""
+
+    def test_rules_in_config_and_state_across_restart(self) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            config = memory_config(storage_url=f"sqlite://{tmp}/rl.db", ratelimit_rules=RULES)
+            with gramkit.Engine(config) as engine:
+                self.assertEqual(engine.ratelimit.policies(), RULES)
+                self.assertEqual(engine.ratelimit.try_acquire("account:5", cost=2), (True, 0.0))
+                self.assertEqual(engine.ratelimit.save(), 1)
+            with gramkit.Engine(config) as engine:
+                allowed, wait = engine.ratelimit.try_acquire("account:5")
+                self.assertFalse(allowed)  # not a fresh burst of 2
+                self.assertGreater(wait, 3000.0)
+            with self.assertRaises(gramkit.InvalidArgumentError) as caught:
+                gramkit.Engine(memory_config(ratelimit_rules=[{"name": "x"}]))
+            self.assertIn("ratelimit_rules[0]", str(caught.exception))
 
 
 if __name__ == "__main__":

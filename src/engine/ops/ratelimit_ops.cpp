@@ -1,7 +1,10 @@
 // ratelimit.* operations → the Limiter (src/ratelimit/policy.hpp).
+#include <charconv>
+
 #include "engine/operation_registry.hpp"
 #include "engine/ops/models.hpp"
 #include "gramkit/engine.hpp"
+#include "engine/ratelimit_rules_json.hpp"
 #include "ratelimit/policy.hpp"
 
 namespace gramkit::engine {
@@ -33,43 +36,28 @@ json::Value verdict_json(const ratelimit::Verdict& v) {
     return o;
 }
 
-json::Value rule_json(const ratelimit::Rule& r) {
-    json::Value match = json::Value::array();
-    for (const auto& m : r.match) match.push_back(m);
-    json::Value o = json::Value::object();
-    o.set("name", r.name);
-    o.set("rate", r.limit.rate);
-    o.set("period_ms", r.limit.period.count() / 1000);
-    o.set("burst", r.limit.burst);
-    o.set("match", std::move(match));
-    return o;
-}
-
-Result<ratelimit::Rule> rule_from(const json::Value& v, std::size_t index) {
-    const std::string path = "rules[" + std::to_string(index) + "]";
-    if (!v.is_object()) return fail(ErrorCode::invalid_argument, "'" + path + "' must be an object", path);
-    json::ObjectReader r(v, path);
-    ratelimit::Rule rule;
-    GK_ASSIGN_OR_RETURN(rule.name, r.required_string("name"));
-    GK_ASSIGN_OR_RETURN(auto rate, r.required_int("rate", 1, 1'000'000'000));
-    GK_ASSIGN_OR_RETURN(auto period_ms, r.required_int("period_ms", 1, 10LL * 365 * 24 * 3600 * 1000));
-    GK_ASSIGN_OR_RETURN(auto burst, r.required_int("burst", 1, 1'000'000'000));
-    GK_ASSIGN_OR_RETURN(const json::Value* match, r.required_array("match"));
-    GK_TRY(r.reject_unknown_keys());
-    rule.limit = {static_cast<std::uint64_t>(rate), std::chrono::milliseconds(period_ms),
-                  static_cast<std::uint64_t>(burst)};
-    for (const auto& m : match->as_array()) {
-        if (!m.is_string())
-            return fail(ErrorCode::invalid_argument, "'" + path + ".match' must be an array of strings", path + ".match");
-        rule.match.push_back(m.as_string());
-    }
-    return rule;
-}
-
 Result<json::Value> check(Engine& e, const Params& p) {
     GK_ASSIGN_OR_RETURN(auto cost, cost_of(p));
     GK_ASSIGN_OR_RETURN(auto v, e.ratelimit_check(request_of(p), cost));
     return verdict_json(v);
+}
+
+// The account named by the request's first "account:<id>" part, if that is
+// the id of an existing account. Parts are free-form limiter keys (a host
+// may key on "account:alice"), so anything else just has no account.
+Result<std::optional<Account>> account_of(Engine& e, const ratelimit::Request& request) {
+    for (const auto& part : request.parts) {
+        if (!part.starts_with("account:")) continue;
+        const std::string_view digits = std::string_view(part).substr(8);
+        std::int64_t id = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+        if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty()) return std::nullopt;
+        auto account = e.accounts().get(id);
+        if (!account && account.error().code == ErrorCode::not_found) return std::nullopt;
+        if (!account) return fail(std::move(account).error());
+        return std::optional<Account>(std::move(*account));
+    }
+    return std::optional<Account>{};
 }
 
 Result<json::Value> status(Engine& e, const Params& p) {
@@ -86,22 +74,28 @@ Result<json::Value> status(Engine& e, const Params& p) {
         o.set("penalized_until", to_json(s.decision.penalized_until));
         items.push_back(std::move(o));
     }
-    return json::Value(json::Value::Object{{"items", std::move(items)}});
+    json::Value result(json::Value::Object{{"items", std::move(items)}});
+    // The account's own cooldown, for a request naming one: the limiter
+    // knows only keys, the accounts service knows the status behind them.
+    GK_ASSIGN_OR_RETURN(auto account, account_of(e, request_of(p)));
+    if (account) {
+        json::Value a = json::Value::object();
+        a.set("id", account->id);
+        a.set("status", std::string(to_string(account->status)));
+        a.set("cooldown_until", to_json(account->cooldown_until));
+        result.set("account", std::move(a));
+    }
+    return result;
 }
 
 Result<json::Value> policies_get(Engine& e, const Params&) {
     json::Value rules = json::Value::array();
-    for (const auto& r : e.limiter().rules()) rules.push_back(rule_json(r));
+    for (const auto& r : e.limiter().rules()) rules.push_back(rule_to_json(r));
     return json::Value(json::Value::Object{{"rules", std::move(rules)}});
 }
 
 Result<json::Value> policies_set(Engine& e, const Params& p) {
-    std::vector<ratelimit::Rule> rules;
-    std::size_t i = 0;
-    for (const auto& v : p.raw("rules")->as_array()) {
-        GK_ASSIGN_OR_RETURN(auto rule, rule_from(v, i++));
-        rules.push_back(std::move(rule));
-    }
+    GK_ASSIGN_OR_RETURN(auto rules, rules_from_json(*p.raw("rules"), "rules"));
     GK_TRY(e.limiter().set_rules(std::move(rules)));
     return policies_get(e, p);
 }
@@ -121,7 +115,7 @@ void register_ratelimit_operations(OperationRegistry& r) {
            "ratelimit:use", {parts, {"cost", integer, false, "cost units (default 1)"}},
            "{allowed, rule, key, retry_after_ms, remaining, penalized_until, partially_consumed}", check});
     r.add({"ratelimit.status", "Each applicable rule's remaining, reset and retry-after, without consuming.",
-           "ratelimit:read", {parts}, "{items: [{rule, key, allowed, remaining, reset_at, retry_after_ms, penalized_until}]}",
+           "ratelimit:read", {parts}, "{items: [{rule, key, allowed, remaining, reset_at, retry_after_ms, penalized_until}], account?: {id, status, cooldown_until}}",
            status});
     r.add({"ratelimit.policies.get", "The rules in force.", "ratelimit:read", {},
            "{rules: [{name, rate, period_ms, burst, match}]}", policies_get});
@@ -132,6 +126,11 @@ void register_ratelimit_operations(OperationRegistry& r) {
            [](Engine& e, const Params& p) -> Result<json::Value> {
                GK_TRY(e.limiter().reset(request_of(p)));
                return json::Value(json::Value::Object{{"ok", true}});
+           }});
+    r.add({"ratelimit.save", "Save the in-process limiter's state to storage now (also done on close).",
+           "ratelimit:admin", {}, "{saved}", [](Engine& e, const Params&) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto n, e.save_ratelimit_state());
+               return json::Value(json::Value::Object{{"saved", static_cast<std::int64_t>(n)}});
            }});
     r.add({"ratelimit.penalize", "Block every request naming a part until a time (optionally escalating).",
            "ratelimit:admin",
