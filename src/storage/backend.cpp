@@ -36,6 +36,7 @@ struct Backend::Impl {
     std::unique_ptr<SessionRepository> sessions;
     std::unique_ptr<SecretRepository> secrets;
     std::unique_ptr<RateLimitStateRepository> ratelimit_state;
+    std::unique_ptr<ActionRepository> actions;
 };
 
 Backend::Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -55,6 +56,7 @@ Result<std::unique_ptr<Backend>> Backend::open(std::string_view url, const OpenO
     impl->sessions = make_sql_session_repository(db);
     impl->secrets = make_sql_secret_repository(db);
     impl->ratelimit_state = make_sql_ratelimit_state_repository(db);
+    impl->actions = make_sql_action_repository(db);
     return std::unique_ptr<Backend>(new Backend(std::move(impl)));
 }
 
@@ -64,5 +66,6 @@ ProxyRepository& Backend::proxies() noexcept { return *impl_->proxies; }
 SessionRepository& Backend::sessions() noexcept { return *impl_->sessions; }
 SecretRepository& Backend::secrets() noexcept { return *impl_->secrets; }
 RateLimitStateRepository& Backend::ratelimit_state() noexcept { return *impl_->ratelimit_state; }
+ActionRepository& Backend::actions() noexcept { return *impl_->actions; }
 
 }  // namespace gramkit::storage

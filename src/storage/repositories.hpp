@@ -179,6 +179,41 @@ public:
     virtual Result<std::vector<RateLimitStateRecord>> load(std::int64_t now) = 0;
 };
 
+// --- the action log --------------------------------------------------------------
+
+/// One request made on an account's behalf (DESIGN.md §7: every request and
+/// outcome is recorded). `outcome` is "ok" or the name of what went wrong
+/// (e.g. "rate_limited", "checkpoint_required", "unavailable").
+struct ActionRecord {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> account_id;
+    std::optional<std::int64_t> proxy_id;
+    std::string action;  // login, profile, feed, hashtag, media, download
+    std::string target;  // username, tag, media id or shortcode
+    std::string outcome;
+    int http_status = 0;  // 0 when no response arrived
+    std::int64_t latency_us = 0;
+    Timestamp created_at{};
+
+    friend bool operator==(const ActionRecord&, const ActionRecord&) = default;
+};
+
+struct ActionFilter {
+    std::optional<std::int64_t> account_id;
+    std::optional<std::string> action;
+    std::optional<Timestamp> since;  // created_at ≥ since
+    std::optional<std::int64_t> after;  // id cursor (ids are time-ordered)
+    std::size_t limit = 100;           // 1..1000
+};
+
+class ActionRepository {
+public:
+    virtual ~ActionRepository() = default;
+    virtual Status insert(const ActionRecord& record) = 0;
+    /// Oldest first (by id), at most filter.limit, with a next cursor.
+    virtual Result<Page<ActionRecord>> list(const ActionFilter& filter) = 0;
+};
+
 // --- the backend: a database plus its repositories ---------------------------
 
 /// The gramkit schema, per dialect (schema.cpp).
@@ -196,6 +231,7 @@ public:
     SessionRepository& sessions() noexcept;
     SecretRepository& secrets() noexcept;
     RateLimitStateRepository& ratelimit_state() noexcept;
+    ActionRepository& actions() noexcept;
 
 private:
     struct Impl;

@@ -175,9 +175,29 @@ CREATE TABLE ratelimit_state (
 );
 )sql";
 
+// The action log: one row per request the Instagram service made (and, later,
+// per download), the raw material of analytics. account_id and proxy_id are
+// plain columns, not foreign keys: the log outlives deleted accounts.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE actions (
+    id          BIGINT  NOT NULL PRIMARY KEY,
+    account_id  BIGINT,
+    proxy_id    BIGINT,
+    action      TEXT    NOT NULL,
+    target      TEXT    NOT NULL DEFAULT '',
+    outcome     TEXT    NOT NULL,
+    http_status INTEGER NOT NULL DEFAULT 0,
+    latency_us  BIGINT  NOT NULL DEFAULT 0,
+    created_at  BIGINT  NOT NULL
+);
+CREATE INDEX actions_account_created_idx ON actions (account_id, created_at);
+CREATE INDEX actions_created_idx ON actions (created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, proxies, sessions", kSchemaV1Sqlite, kSchemaV1Postgres},
     {2, "rate-limit state", kSchemaV2, kSchemaV2},
+    {3, "action log", kSchemaV3, kSchemaV3},
 };
 
 }  // namespace

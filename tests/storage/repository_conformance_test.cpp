@@ -1132,13 +1132,62 @@ TEST_P(RepositoryConformance, RateLimitStateForgetsRowsThatNoLongerMatter) {
     EXPECT_TRUE(at_0.empty());
 }
 
+// --- action log -------------------------------------------------------------------
+
+TEST_P(RepositoryConformance, ActionLogRoundTripsAndFilters) {
+    auto& log = backend_->actions();
+    std::vector<ActionRecord> written;
+    for (int i = 0; i < 5; ++i) {
+        ActionRecord a;
+        a.id = 100 + i;
+        a.account_id = i % 2 == 0 ? std::optional<std::int64_t>(7) : std::nullopt;
+        a.proxy_id = i == 1 ? std::optional<std::int64_t>(3) : std::nullopt;
+        a.action = i < 3 ? "profile" : "hashtag";
+        a.target = "target_" + std::to_string(i);
+        a.outcome = i == 4 ? "rate_limited" : "ok";
+        a.http_status = i == 4 ? 429 : 200;
+        a.latency_us = 1000 * (i + 1);
+        a.created_at = at(i * 60);
+        GK_ASSERT_OK(log.insert(a));
+        written.push_back(a);
+    }
+    GK_ASSERT_OK_AND_ASSIGN(auto all, log.list({}));
+    EXPECT_EQ(all.items, written);
+    EXPECT_FALSE(all.next_after.has_value());
+
+    ActionFilter by_account;
+    by_account.account_id = 7;
+    by_account.limit = 2;
+    GK_ASSERT_OK_AND_ASSIGN(auto first, log.list(by_account));
+    ASSERT_EQ(first.items.size(), 2u);
+    EXPECT_EQ(first.items[0].id, 100);
+    EXPECT_EQ(first.items[1].id, 102);
+    ASSERT_TRUE(first.next_after.has_value());
+    by_account.after = first.next_after;
+    GK_ASSERT_OK_AND_ASSIGN(auto second, log.list(by_account));
+    ASSERT_EQ(second.items.size(), 1u);
+    EXPECT_EQ(second.items[0].id, 104);
+
+    ActionFilter recent_hashtags;
+    recent_hashtags.action = "hashtag";
+    recent_hashtags.since = at(4 * 60);
+    GK_ASSERT_OK_AND_ASSIGN(auto recent, log.list(recent_hashtags));
+    ASSERT_EQ(recent.items.size(), 1u);
+    EXPECT_EQ(recent.items[0].outcome, "rate_limited");
+
+    GK_EXPECT_CODE(log.insert(written[0]), ErrorCode::conflict);  // ids are unique
+    ActionFilter too_many;
+    too_many.limit = 5000;
+    GK_EXPECT_CODE(log.list(too_many), ErrorCode::invalid_argument);
+}
+
 // --- migrations ----------------------------------------------------------------
 
 TEST_P(RepositoryConformance, OpeningTwiceKeepsSchemaAndData) {
     GK_ASSERT_OK_AND_ASSIGN(int version, backend_->database().schema_version());
     ASSERT_FALSE(gramkit_migrations().empty());
     EXPECT_EQ(version, gramkit_migrations().back().version);
-    EXPECT_EQ(gramkit_migrations().back().version, 2);
+    EXPECT_EQ(gramkit_migrations().back().version, 3);
     GK_ASSERT_OK(backend_->database().migrate(gramkit_migrations()));  // again: nothing to do
 
     if (!GetParam().shares_data_across_opens) return;  // every sqlite::memory: open is a new database
