@@ -13,7 +13,7 @@ PACKAGES=(
     libsqlite3-dev libpq-dev postgresql libssl-dev libsimdjson-dev libargon2-dev
     libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3 zlib1g-dev
     libhiredis-dev redis-server redis-tools
-    libboost-dev nlohmann-json3-dev
+    libboost-dev nlohmann-json3-dev wrk
 )
 
 missing=()

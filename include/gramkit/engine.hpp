@@ -19,6 +19,7 @@
 #include "gramkit/clock.hpp"
 #include "gramkit/error.hpp"
 #include "gramkit/events.hpp"
+#include "gramkit/instagram.hpp"
 #include "gramkit/export.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"
@@ -72,6 +73,13 @@ struct EngineConfig {
     /// opens, so a restart does not hand out a fresh quota. Redis keeps its
     /// own state; this setting is then ignored.
     bool ratelimit_persist = true;
+    /// Where Instagram is and how to treat its answers (gramkit/instagram.hpp).
+    instagram::InstagramOptions instagram;
+    /// PEM bundle of trusted CAs for HTTPS; empty = the system store.
+    std::string http_ca_file;
+    /// Verify server certificates (on by default; off only for throwaway
+    /// test servers).
+    bool http_verify_tls = true;
 };
 
 /// Reads a configuration from a JSON object. Keys: storage_url, data_dir,
@@ -79,7 +87,10 @@ struct EngineConfig {
 /// proxy_failure_threshold (1..1000), event_queue_capacity (1..1000000),
 /// max_params_bytes (64..67108864), ratelimit_store ("memory" or a redis://
 /// URL), ratelimit_fail_open (boolean), ratelimit_rules (array of
-/// {name, rate, period_ms, burst, match}), ratelimit_persist (boolean).
+/// {name, rate, period_ms, burst, match}), ratelimit_persist (boolean),
+/// http_ca_file, http_verify_tls, instagram (object: web_base_url,
+/// api_base_url, app_id, timeline_doc_id, user_agent,
+/// rate_limit_cooldown_s, feedback_cooldown_s, require_proxy, page_size).
 /// Unknown keys and wrong types are
 /// `invalid_argument` errors naming the key.
 GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);
@@ -114,6 +125,8 @@ public:
     /// is there) and returns how many; 0 otherwise. Also done on close.
     /// Any thread.
     Result<std::size_t> save_ratelimit_state();
+    /// Login and the Instagram read endpoints (gramkit/instagram.hpp).
+    instagram::InstagramService& instagram() noexcept;
     /// The limiter itself (internal type; used by the operation handlers).
     ratelimit::Limiter& limiter() noexcept;
 

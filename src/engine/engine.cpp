@@ -11,6 +11,8 @@
 #include "engine/key_store.hpp"
 #include "engine/operation_registry.hpp"
 #include "gramkit/ids.hpp"
+#include "instagram/service.hpp"
+#include "net/http_client.hpp"
 #include "ratelimit/coarse_clock.hpp"
 #include "ratelimit/in_process_store.hpp"
 #include "ratelimit/policy.hpp"
@@ -34,6 +36,8 @@ struct Engine::Impl {
     std::unique_ptr<Vault> vault;
     std::unique_ptr<EventBus> events;
     std::unique_ptr<ratelimit::Limiter> limiter;
+    std::unique_ptr<net::HttpClient> http;
+    std::unique_ptr<instagram::InstagramService> instagram;
     // The in-process store when ratelimit_store is "memory" and
     // ratelimit_persist is on (its state is saved/restored), else null.
     std::shared_ptr<ratelimit::InProcessStore> persisted_store;
@@ -151,11 +155,26 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     }
     impl->vault = accounts::make_vault(ctx, std::move(persist));
 
+    net::ClientOptions http_options;
+    if (!config.http_ca_file.empty()) http_options.ca_file = config.http_ca_file;
+    http_options.verify_peer = config.http_verify_tls;
+    http_options.clock = impl->clock;
+    // A 429 is Instagram asking the account to cool down, which the
+    // Instagram service does: the transport must neither retry it nor sit
+    // out its Retry-After (5xx and connect errors are still retried).
+    http_options.retry.retry_on_429 = false;
+    http_options.retry.max_retry_after = std::chrono::milliseconds(0);
+    GK_ASSIGN_OR_RETURN(impl->http, net::HttpClient::create(std::move(http_options)));
+    impl->instagram = instagram::make_instagram_service(instagram::ServiceDeps{
+        *impl->accounts, *impl->proxies, *impl->sessions, *impl->limiter, impl->backend->actions(), *impl->http,
+        impl->clock, *impl->ids, *impl->logger, config.instagram});
+
     engine::register_account_operations(impl->operations);
     engine::register_proxy_operations(impl->operations);
     engine::register_session_operations(impl->operations);
     engine::register_vault_operations(impl->operations);
     engine::register_ratelimit_operations(impl->operations);
+    engine::register_instagram_operations(impl->operations);
     engine::register_meta_operations(impl->operations);
 
     impl->logger->info("engine", "engine.opened",
@@ -192,6 +211,7 @@ const Clock& Engine::clock() const noexcept { return *impl_->clock; }
 const std::string& Engine::storage_url() const noexcept { return impl_->redacted_url; }
 EventBus& Engine::events() noexcept { return *impl_->events; }
 ratelimit::Limiter& Engine::limiter() noexcept { return *impl_->limiter; }
+instagram::InstagramService& Engine::instagram() noexcept { return *impl_->instagram; }
 
 Result<ratelimit::Verdict> Engine::ratelimit_check(const ratelimit::Request& request, std::uint32_t cost) {
     return impl_->limiter->check(request, cost);

@@ -4,6 +4,37 @@
 #include "gramkit/engine.hpp"
 
 namespace gramkit {
+namespace {
+
+Status read_instagram_options(const json::Value& v, instagram::InstagramOptions& o) {
+    json::ObjectReader r(v, "instagram");
+    GK_ASSIGN_OR_RETURN(auto web, r.optional_string("web_base_url"));
+    if (web) o.web_base_url = *web;
+    GK_ASSIGN_OR_RETURN(auto api, r.optional_string("api_base_url"));
+    if (api) o.api_base_url = *api;
+    GK_ASSIGN_OR_RETURN(auto app_id, r.optional_string("app_id"));
+    if (app_id) o.app_id = *app_id;
+    GK_ASSIGN_OR_RETURN(auto doc_id, r.optional_string("timeline_doc_id"));
+    if (doc_id) o.timeline_doc_id = *doc_id;
+    GK_ASSIGN_OR_RETURN(auto ua, r.optional_string("user_agent"));
+    if (ua) o.user_agent = *ua;
+    GK_ASSIGN_OR_RETURN(auto cooldown, r.optional_int("rate_limit_cooldown_s", 1, 7 * 24 * 3600));
+    if (cooldown) o.rate_limit_cooldown = std::chrono::seconds(*cooldown);
+    GK_ASSIGN_OR_RETURN(auto feedback, r.optional_int("feedback_cooldown_s", 1, 30 * 24 * 3600));
+    if (feedback) o.feedback_cooldown = std::chrono::seconds(*feedback);
+    GK_ASSIGN_OR_RETURN(auto require_proxy, r.optional_bool("require_proxy"));
+    if (require_proxy) o.require_proxy = *require_proxy;
+    GK_ASSIGN_OR_RETURN(auto page_size, r.optional_int("page_size", 1, 50));
+    if (page_size) o.page_size = static_cast<int>(*page_size);
+    for (const std::string* url : {&o.web_base_url, &o.api_base_url}) {
+        if (!url->starts_with("https://") && !url->starts_with("http://"))
+            return fail(ErrorCode::invalid_argument, "'instagram' base URLs must start with http:// or https://",
+                        "instagram");
+    }
+    return r.reject_unknown_keys();
+}
+
+}  // namespace
 
 Result<EngineConfig> parse_engine_config(std::string_view text) {
     if (text.size() > 1024 * 1024)
@@ -47,6 +78,12 @@ Result<EngineConfig> parse_engine_config(std::string_view text) {
     }
     GK_ASSIGN_OR_RETURN(auto persist, r.optional_bool("ratelimit_persist"));
     if (persist) c.ratelimit_persist = *persist;
+    GK_ASSIGN_OR_RETURN(auto ca_file, r.optional_string("http_ca_file"));
+    c.http_ca_file = ca_file.value_or("");
+    GK_ASSIGN_OR_RETURN(auto verify, r.optional_bool("http_verify_tls"));
+    if (verify) c.http_verify_tls = *verify;
+    GK_ASSIGN_OR_RETURN(const json::Value* instagram, r.optional_object("instagram"));
+    if (instagram) GK_TRY(read_instagram_options(*instagram, c.instagram));
     GK_TRY(r.reject_unknown_keys());
     return c;
 }

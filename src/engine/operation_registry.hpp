@@ -94,6 +94,7 @@ void register_proxy_operations(OperationRegistry& r);
 void register_session_operations(OperationRegistry& r);
 void register_vault_operations(OperationRegistry& r);
 void register_ratelimit_operations(OperationRegistry& r);
+void register_instagram_operations(OperationRegistry& r);
 void register_meta_operations(OperationRegistry& r);
 
 }  // namespace gramkit::engine

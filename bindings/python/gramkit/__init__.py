@@ -42,7 +42,7 @@ from .errors import (
     UnavailableError,
     UpstreamError,
 )
-from .resources import Accounts, Proxies, Ratelimit, Sessions, Vault
+from .resources import Accounts, Instagram, Proxies, Ratelimit, Sessions, Vault
 
 __version__ = "0.1.0"
 
@@ -51,6 +51,7 @@ __all__ = [
     "Config",
     "Accounts",
     "Proxies",
+    "Instagram",
     "Ratelimit",
     "Sessions",
     "Vault",

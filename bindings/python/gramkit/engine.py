@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import _native
 from .errors import FailedPreconditionError, InvalidArgumentError
-from .resources import Accounts, Proxies, Ratelimit, Sessions, Vault
+from .resources import Accounts, Instagram, Proxies, Ratelimit, Sessions, Vault
 
 __all__ = ["Engine", "Config", "format_timestamp", "parse_timestamp", "live_engines"]
 
@@ -318,6 +318,11 @@ class Engine:
     def accounts(self) -> Accounts:
         """Bot accounts: ``create``, ``get``, ``list``, ``set_status``, ..."""
         return Accounts(self)
+
+    @property
+    def instagram(self) -> Instagram:
+        """Login and the Instagram read endpoints (``profile``, ``posts``, ``hashtag``, ``media``)."""
+        return Instagram(self)
 
     @property
     def proxies(self) -> Proxies:

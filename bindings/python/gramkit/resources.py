@@ -23,7 +23,7 @@ from .errors import InvalidArgumentError
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["Accounts", "Proxies", "Ratelimit", "Sessions", "Vault", "CookieLike", "Timestamp", "Parts"]
+__all__ = ["Accounts", "Instagram", "Proxies", "Ratelimit", "Sessions", "Vault", "CookieLike", "Timestamp", "Parts"]
 
 #: A timestamp argument: an aware datetime (naive = UTC) or RFC 3339 text.
 Timestamp = Union[_dt.datetime, str]
@@ -330,6 +330,68 @@ class Ratelimit(_Resource):
         ``escalate=True`` repeats double the duration.  Returns the
         effective end (RFC 3339)."""
         return str(self._call("ratelimit.penalize", part=part, until=until, escalate=escalate)["until"])
+
+
+class Instagram(_Resource):
+    """Login and the public read endpoints (``instagram.*`` operations),
+    each made on behalf of one bot account: its session cookies, its sticky
+    proxy and its rate limits.  Calls block while the request runs.
+
+    Instagram's answers are applied to the account: 429 / "please wait" put
+    it into cooldown (:class:`gramkit.RateLimitedError`), a checkpoint marks
+    it ``challenge_required``, a bad password ``login_failed``
+    (docs/instagram.md).  Ids of posts and users are strings.
+    """
+
+    __slots__ = ()
+
+    def login(self, account_id: int, *, two_factor_code: Optional[str] = None,
+              two_factor_identifier: Optional[str] = None) -> JsonObject:
+        """Logs the account in with its stored password (and TOTP seed).
+
+        Returns ``{"status": "ok", "user_id": ...}``, or ``{"status":
+        "two_factor_required", "two_factor_identifier": ...}`` when a code is
+        needed: call again with ``two_factor_code`` and that identifier.
+        """
+        return self._call("instagram.login", **_given(account_id=account_id, two_factor_code=two_factor_code,
+                                                      two_factor_identifier=two_factor_identifier))
+
+    def profile(self, account_id: int, username: str) -> JsonObject:
+        """A profile (``id``, ``username``, ``followers``, ... and ``recent_posts``)."""
+        return self._call("instagram.profile", account_id=account_id, username=username)
+
+    def posts_page(self, account_id: int, username: str, cursor: Optional[str] = None) -> JsonObject:
+        """One page: ``{"items": [...], "next_cursor": str|None, "has_next": bool}``."""
+        return self._call("instagram.posts", **_given(account_id=account_id, username=username, cursor=cursor))
+
+    def posts(self, account_id: int, username: str, limit: Optional[int] = None) -> Iterator[JsonObject]:
+        """Every post of a user, newest first, following cursors lazily (each
+        page is one request; ``limit`` stops after that many posts)."""
+        first = self.posts_page(account_id, username)
+
+        def follow(page: JsonObject) -> Iterator[JsonObject]:
+            count = 0
+            while True:
+                for item in page.get("items", []):
+                    if limit is not None and count >= limit:
+                        return
+                    count += 1
+                    yield item
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    return
+                page = self.posts_page(account_id, username, cursor)
+
+        return follow(first)
+
+    def hashtag(self, account_id: int, tag: str, cursor: Optional[str] = None) -> JsonObject:
+        """One page of a hashtag: ``name``, ``media_count``, ``top_posts``,
+        ``recent_posts``, ``next_cursor``, ``has_next``."""
+        return self._call("instagram.hashtag", **_given(account_id=account_id, tag=tag, cursor=cursor))
+
+    def media(self, account_id: int, id_or_shortcode: str) -> JsonObject:
+        """A post by numeric media id or shortcode."""
+        return self._call("instagram.media", account_id=account_id, id=id_or_shortcode)
 
 
 class Sessions(_Resource):

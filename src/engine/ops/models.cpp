@@ -1,5 +1,7 @@
 #include "engine/ops/models.hpp"
 
+#include "engine/ops/instagram_json.hpp"
+
 #include "gramkit/time_format.hpp"
 
 namespace gramkit::engine {
@@ -127,6 +129,7 @@ json::Value model_shapes() {
     o.set("RewrapReport", shape({{"key_id", "string"}, {"examined", "integer"}, {"rewrapped", "integer"}}));
     o.set("Checkout", shape({{"account_id", "integer"}, {"username", "string"}, {"proxy_id", "integer|null"}}));
     o.set("Ok", shape({{"ok", "boolean"}}));
+    add_instagram_shapes(o);
     return o;
 }
 

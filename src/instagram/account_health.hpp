@@ -1,0 +1,43 @@
+// What Instagram's answers mean for the account that received them
+// (DESIGN.md §7): the one place that turns a classified answer into an
+// account status change, a cooldown or an invalidated session. The limiter
+// stays a mechanism; this layer reads the answers.
+//
+//   rate_limited, please_wait  → cooldown until Retry-After (or the
+//                                 configured default, 11 min), escalating
+//                                 on repeats
+//   feedback_required          → cooldown for the feedback period (12 h)
+//   checkpoint_required,
+//   challenge_required         → status challenge_required
+//   bad_password, invalid_user → status login_failed
+//   login_required             → session invalidated
+//   two_factor_required, generic, ok → nothing
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "gramkit/accounts.hpp"
+#include "gramkit/instagram.hpp"
+#include "gramkit/log.hpp"
+#include "gramkit/sessions.hpp"
+
+namespace gramkit::instagram {
+
+struct AccountHealth {
+    AccountService& accounts;
+    SessionService& sessions;
+    const Clock& clock;
+    Logger& log;
+    const InstagramOptions& options;
+
+    /// Applies `outcome` to the account and returns the error its caller
+    /// should see (to_error(outcome), with the cooldown's end added to the
+    /// message when one was set). A failure to apply is logged, not
+    /// returned: the answer itself is the more useful error.
+    Error apply(std::int64_t account_id, const LoginResult& outcome,
+                std::optional<std::chrono::milliseconds> retry_after) const;
+};
+
+}  // namespace gramkit::instagram
