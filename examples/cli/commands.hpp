@@ -14,5 +14,6 @@ void register_account_commands(CLI::App& app, Context& ctx);
 void register_proxy_commands(CLI::App& app, Context& ctx);
 void register_session_commands(CLI::App& app, Context& ctx);
 void register_vault_commands(CLI::App& app, Context& ctx);
+void register_instagram_commands(CLI::App& app, Context& ctx);
 
 }  // namespace gramkit::cli

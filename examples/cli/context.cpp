@@ -40,6 +40,21 @@ Engine& Context::engine() {
     config.storage_url = options_.storage_url.empty() ? "sqlite://" + (data_dir / "gramkit.db").string()
                                                       : options_.storage_url;
     config.log_level = *level;
+    if (!options_.instagram_url.empty()) {
+        const std::string& url = options_.instagram_url;
+        // Engine::open takes the struct as given; a URL without a scheme
+        // would only fail later, at the first request, with a vaguer error.
+        if (!url.starts_with("http://") && !url.starts_with("https://"))
+            throw UsageError("--instagram-url: must start with http:// or https:// (got '" + sanitize(url) + "')");
+        // One server plays both hosts (as igsim does): the web app's and the API's.
+        config.instagram.web_base_url = url;
+        config.instagram.api_base_url = url;
+    }
+    if (!options_.ca_file.empty()) {
+        if (!fs::is_regular_file(options_.ca_file, ec))
+            throw CommandError(ErrorCode::not_found, "--ca-file: no such file " + sanitize(options_.ca_file));
+        config.http_ca_file = fs::absolute(options_.ca_file, ec).string();
+    }
 
     // Library log records (for example the note that a new key file was
     // generated) go to stderr without the timestamp a terminal user does

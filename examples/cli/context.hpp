@@ -20,6 +20,8 @@ struct GlobalOptions {
     std::string data_dir;     // --data-dir / GRAMKIT_DATA_DIR / ./gramkit-data
     std::string storage_url;  // --storage-url / GRAMKIT_STORAGE_URL; empty = SQLite in data_dir
     std::string log_level = "warn";
+    std::string instagram_url;  // --instagram-url / GRAMKIT_INSTAGRAM_URL; empty = the real Instagram hosts
+    std::string ca_file;        // --ca-file / GRAMKIT_CA_FILE; empty = the system CA store
     bool json = false;
 };
 

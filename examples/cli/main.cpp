@@ -1,7 +1,8 @@
 // gramkit — command-line tool for the embedded default (SQLite file plus a
 // generated key file in a data directory).
 //
-//   gramkit [--data-dir DIR] [--storage-url URL] [--log-level L] [--json] COMMAND ...
+//   gramkit [--data-dir DIR] [--storage-url URL] [--log-level L] [--json]
+//           [--instagram-url URL] [--ca-file PEM] COMMAND ...
 //
 // Exit codes: 0 success, 1 a failed operation, 2 a bad command line.
 // Errors go to stderr as "gramkit: <code>: <message>".
@@ -40,8 +41,10 @@ int main(int argc, char** argv) {
     GlobalOptions options;
     options.data_dir = env_or("GRAMKIT_DATA_DIR", "./gramkit-data");
     options.storage_url = env_or("GRAMKIT_STORAGE_URL", "");
+    options.instagram_url = env_or("GRAMKIT_INSTAGRAM_URL", "");
+    options.ca_file = env_or("GRAMKIT_CA_FILE", "");
 
-    CLI::App app{"gramkit — manage the accounts, proxies, sessions and keys of a gramkit data store", "gramkit"};
+    CLI::App app{"gramkit — manage the accounts, proxies, sessions and keys of a gramkit data store, and read Instagram with them", "gramkit"};
     app.set_version_flag("--version", gramkit::version());
     app.require_subcommand(1);
     app.add_option("--data-dir", options.data_dir,
@@ -52,6 +55,11 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
         ->capture_default_str();
     app.add_flag("--json", options.json, "Print results as JSON");
+    app.add_option("--instagram-url", options.instagram_url,
+                   "Base URL of Instagram for the 'ig' commands, web and API host alike, e.g. a local igsim "
+                   "(env GRAMKIT_INSTAGRAM_URL; default the real hosts)");
+    app.add_option("--ca-file", options.ca_file,
+                   "PEM file of CA certificates to trust for HTTPS instead of the system store (env GRAMKIT_CA_FILE)");
 
     app.footer(
         "Secrets (account passwords, TOTP seeds, proxy URLs with a password) are never taken from the\n"
@@ -63,6 +71,7 @@ int main(int argc, char** argv) {
     register_proxy_commands(app, ctx);
     register_session_commands(app, ctx);
     register_vault_commands(app, ctx);
+    register_instagram_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

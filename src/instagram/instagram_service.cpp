@@ -36,6 +36,15 @@ net::HttpRequest post_form(std::string url, std::string body, std::string_view r
 
 bool is_success(int status) noexcept { return status >= 200 && status < 300; }
 
+// /p/<code>/?__a=1&__d=dis answered with graphql.shortcode_media until about
+// 2020 and with the media-info shape (items[]) since; accept both.
+Result<Post> parse_shortcode_answer(std::string_view body) {
+    auto graphql = parse_shortcode_media(body);
+    if (graphql || graphql.error().code != ErrorCode::upstream_error) return graphql;
+    if (auto items = parse_media_info(body)) return items;
+    return graphql;
+}
+
 // Parser errors that mean "Instagram said no" rather than "we could not
 // read the document": they carry an answer to apply to the account.
 bool is_refusal(ErrorCode code) noexcept {
@@ -90,7 +99,7 @@ public:
             return fail(ErrorCode::invalid_argument, "'id' must be a numeric media id or a shortcode", "id");
         Call call{account_id, "media", "web", std::string(id_or_shortcode),
                   get(endpoints::shortcode_url(d_.options.web_base_url, id_or_shortcode))};
-        return fetch(call, parse_shortcode_media);
+        return fetch(call, parse_shortcode_answer);
     }
 
 private:
