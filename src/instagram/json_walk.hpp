@@ -160,7 +160,7 @@ Status read_edge_count(od::value& value, const JsonPath& at, std::int64_t& out);
 template <class OnField>
 Status walk_document(std::string_view body, std::string_view what, OnField&& on_root_field);
 
-// Implementation of walk_document: the non-template part.
+// The non-template parts of walk_document.
 /// Prepares the per-thread parser on a padded copy of `body`.
 Result<od::document*> open_document(std::string_view body, std::string_view what);
 /// After the root object was walked: anything but whitespace left is an error.
