@@ -67,6 +67,11 @@ std::string default_cookie_path(std::string_view request_path) {
 }
 
 std::optional<StoredCookie> parse_set_cookie(std::string_view header_value, const Url& request_url, Timestamp now) {
+    // RFC 6265bis §5.6 step 1: a control character (other than HTAB)
+    // anywhere voids the whole line. Kept, a CR/LF in a value would be
+    // written back into our own Cookie header (header injection).
+    for (unsigned char ch : header_value)
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7F) return std::nullopt;
     const auto semi = header_value.find(';');
     std::string_view pair = header_value.substr(0, semi);
     std::string_view attributes = semi == std::string_view::npos ? std::string_view{} : header_value.substr(semi + 1);

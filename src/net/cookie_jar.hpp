@@ -47,7 +47,8 @@ struct StoredCookie {
 };
 
 /// Parses one Set-Cookie value received in answer to `request_url`
-/// (§5.2 + §5.3). nullopt when the cookie must be ignored: no '=' in the
+/// (§5.2 + §5.3). nullopt when the cookie must be ignored: a control
+/// character other than HTAB anywhere (RFC 6265bis §5.6), no '=' in the
 /// name-value pair, empty name, a Domain the host does not domain-match, or
 /// Secure set over plain http. An expiry in the past is returned as is (it
 /// deletes a stored cookie).

@@ -66,6 +66,17 @@ TEST(SetCookieParse, IgnoredForms) {
     EXPECT_FALSE(parse_set_cookie("a=1; Secure", url("http://h.test/"), now)) << "Secure over plain http";
 }
 
+// Found by the Instagram fuzz target: a CR/LF in a value used to be stored
+// and written back into the Cookie header.
+TEST(SetCookieParse, ControlCharactersVoidTheWholeLine) {
+    const Timestamp now{};
+    EXPECT_FALSE(parse_set_cookie("a=1\r\nX-Injected: yes", url("http://h.test/"), now));
+    EXPECT_FALSE(parse_set_cookie("a=1; Path=/\n", url("http://h.test/"), now));
+    EXPECT_FALSE(parse_set_cookie(std::string_view("a=1\0b", 5), url("http://h.test/"), now));
+    EXPECT_FALSE(parse_set_cookie("a=\x7f", url("http://h.test/"), now));
+    EXPECT_TRUE(parse_set_cookie("a=1;\tPath=/", url("http://h.test/"), now)) << "HTAB is allowed";
+}
+
 TEST(CookiePaths, DefaultPathAndMatching) {
     EXPECT_EQ(default_cookie_path(""), "/");
     EXPECT_EQ(default_cookie_path("/"), "/");

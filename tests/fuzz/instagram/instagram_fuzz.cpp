@@ -1,6 +1,6 @@
 // Fuzz target for the Instagram response parsers: every input goes through
-// every parser (profile, timeline, media info, shortcode media, hashtag) and
-// classify_response.
+// every parser (profile, timeline, media info, shortcode media, hashtag),
+// classify_response, and the Set-Cookie parser and cookie jar.
 //
 // Each parser must return either a value or an error with a known code, a
 // non-empty message and, for upstream_error, a JSON path in `details`; a
@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "instagram/parse.hpp"
+#include "net/cookie_jar.hpp"
+#include "net/url.hpp"
 
 namespace {
 
@@ -73,6 +75,23 @@ void run(std::string_view parser, const Result<T>& r, Check&& check_value) {
 
 }  // namespace
 
+// The same input as a Set-Cookie value received from Instagram's web host:
+// a cookie that is kept must be one the jar could send back to that host,
+// and the Cookie header built from it must stay one header line.
+void check_set_cookie(std::string_view value) {
+    static const net::Url kFrom = net::parse_url("https://www.instagram.com/accounts/login/").value();
+    ++g_calls;
+    const auto cookie = net::parse_set_cookie(value, kFrom, from_micros(1'700'000'000'000'000));
+    if (!cookie) return;
+    if (cookie->name.empty()) violation("cookie without a name", "set_cookie", value);
+    if (!net::domain_matches(kFrom.host, cookie->domain)) violation("cookie for a foreign domain", "set_cookie", value);
+    if (cookie->path.empty() || cookie->path.front() != '/') violation("cookie path not absolute", "set_cookie", value);
+    net::CookieJar jar(std::make_shared<ManualClock>(from_micros(1'700'000'000'000'000)));
+    jar.set_cookie(kFrom, value);
+    const std::string header = jar.cookie_header_for(kFrom);
+    if (header.find_first_of("\r\n") != std::string::npos) violation("CR/LF in a Cookie header", "set_cookie", value);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view body(reinterpret_cast<const char*>(data), size);
     run("profile", parse_web_profile_info(body), [](const Profile& p) {
@@ -99,6 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             violation("generic outcome without a message", "classify", "");
         if (status == 429 && outcome.kind == ApiErrorKind::ok) violation("HTTP 429 classified as ok", "classify", "");
     }
+    check_set_cookie(body);
     return 0;
 }
 
