@@ -383,6 +383,24 @@ TEST_F(InstagramServiceTest, LocalRateLimitDeniesBeforeSending) {
     EXPECT_EQ(status_of(a.id), AccountStatus::active);
 }
 
+TEST_F(InstagramServiceTest, DroppedConnectionsAreRetriedAndTruncatedBodiesAreErrors) {
+    Account a = logged_in_bot();
+    const std::string user = world().users()[0].username;
+    configure_igsim(R"({"drop_every": 2})");  // every second request: closed without an answer
+    for (int i = 0; i < 3; ++i) {
+        auto p = engine->instagram().profile(a.id, user);
+        ASSERT_TRUE(p) << i << ": " << p.error().to_string();  // GETs are retried on a fresh connection
+    }
+    configure_igsim(R"({"drop_every": 0, "truncate_every": 1})");
+    auto cut = engine->instagram().profile(a.id, user);
+    ASSERT_FALSE(cut);
+    EXPECT_TRUE(cut.error().code == ErrorCode::upstream_error || cut.error().code == ErrorCode::unavailable)
+        << cut.error().to_string();
+    EXPECT_EQ(status_of(a.id), AccountStatus::active);  // a broken transport is not the account's fault
+    configure_igsim(R"({"truncate_every": 0})");
+    EXPECT_TRUE(engine->instagram().profile(a.id, user));
+}
+
 // --- proxies ------------------------------------------------------------------------
 
 TEST_F(InstagramServiceTest, RequestsGoThroughTheAccountsHttpConnectProxy) {
