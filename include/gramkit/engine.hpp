@@ -90,7 +90,8 @@ struct EngineConfig {
 /// {name, rate, period_ms, burst, match}), ratelimit_persist (boolean),
 /// http_ca_file, http_verify_tls, instagram (object: web_base_url,
 /// api_base_url, app_id, timeline_doc_id, user_agent,
-/// rate_limit_cooldown_s, feedback_cooldown_s, require_proxy, page_size).
+/// rate_limit_cooldown_s, feedback_cooldown_s, proxy_cooldown, require_proxy,
+/// page_size).
 /// Unknown keys and wrong types are
 /// `invalid_argument` errors naming the key.
 GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);

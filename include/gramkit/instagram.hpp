@@ -59,6 +59,10 @@ struct InstagramOptions {
     std::chrono::seconds rate_limit_cooldown = std::chrono::minutes(11);
     /// Cooldown after feedback_required.
     std::chrono::seconds feedback_cooldown = std::chrono::hours(12);
+    /// A 429 / "please wait" that came through a proxy cools the proxy down
+    /// too (its rate-limit part "proxy:<id>", until the account's cooldown
+    /// ends), so the other accounts on that address wait with it.
+    bool proxy_cooldown = true;
     /// Refuse to send without a proxy (an account with no proxy assigned and
     /// none assignable gets `failed_precondition`). Off: send directly.
     bool require_proxy = false;

@@ -22,6 +22,8 @@ Status read_instagram_options(const json::Value& v, instagram::InstagramOptions&
     if (cooldown) o.rate_limit_cooldown = std::chrono::seconds(*cooldown);
     GK_ASSIGN_OR_RETURN(auto feedback, r.optional_int("feedback_cooldown_s", 1, 30 * 24 * 3600));
     if (feedback) o.feedback_cooldown = std::chrono::seconds(*feedback);
+    GK_ASSIGN_OR_RETURN(auto proxy_cooldown, r.optional_bool("proxy_cooldown"));
+    if (proxy_cooldown) o.proxy_cooldown = *proxy_cooldown;
     GK_ASSIGN_OR_RETURN(auto require_proxy, r.optional_bool("require_proxy"));
     if (require_proxy) o.require_proxy = *require_proxy;
     GK_ASSIGN_OR_RETURN(auto page_size, r.optional_int("page_size", 1, 50));

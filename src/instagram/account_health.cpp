@@ -21,7 +21,7 @@ void change_status(const AccountHealth& h, std::int64_t id, AccountStatus to, co
 
 }  // namespace
 
-Error AccountHealth::apply(std::int64_t account_id, const LoginResult& outcome,
+Error AccountHealth::apply(std::int64_t account_id, std::optional<std::int64_t> proxy_id, const LoginResult& outcome,
                            std::optional<std::chrono::milliseconds> retry_after) const {
     Error error = to_error(outcome);
     const std::string reason = "instagram: " + std::string(to_string(outcome.kind));
@@ -60,6 +60,14 @@ Error AccountHealth::apply(std::int64_t account_id, const LoginResult& outcome,
         if (cooled && cooled->cooldown_until) {
             error.message += "; account " + std::to_string(account_id) + " cools down until " +
                              format_timestamp_utc(*cooled->cooldown_until);
+            if (proxy_id && escalate && options.proxy_cooldown) {
+                const std::string part = "proxy:" + std::to_string(*proxy_id);
+                if (auto p = limiter.penalize(part, *cooled->cooldown_until); p) {
+                    error.message += ", and so does proxy " + std::to_string(*proxy_id);
+                } else {
+                    log.warn("instagram", "proxy.cooldown_failed", {{"proxy_id", std::to_string(*proxy_id)}, {"error", p.error().message}});
+                }
+            }
         } else if (!cooled) {
             log.warn("instagram", "account.cooldown_failed",
                      {{"account_id", std::to_string(account_id)}, {"error", cooled.error().message}});

@@ -12,6 +12,12 @@
 //   bad_password, invalid_user → status login_failed
 //   login_required             → session invalidated
 //   two_factor_required, generic, ok → nothing
+//
+// Per-proxy cooldown: Instagram throttles addresses as well as accounts, so
+// when `proxy_cooldown` is on (the default) a 429 or "please wait" that came
+// through a proxy also penalizes the part "proxy:<id>" until the account's
+// cooldown ends: the other accounts on that address wait too, rather than
+// being throttled one by one.
 #pragma once
 
 #include <chrono>
@@ -22,12 +28,14 @@
 #include "gramkit/instagram.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/sessions.hpp"
+#include "ratelimit/policy.hpp"
 
 namespace gramkit::instagram {
 
 struct AccountHealth {
     AccountService& accounts;
     SessionService& sessions;
+    ratelimit::Limiter& limiter;
     const Clock& clock;
     Logger& log;
     const InstagramOptions& options;
@@ -36,7 +44,7 @@ struct AccountHealth {
     /// should see (to_error(outcome), with the cooldown's end added to the
     /// message when one was set). A failure to apply is logged, not
     /// returned: the answer itself is the more useful error.
-    Error apply(std::int64_t account_id, const LoginResult& outcome,
+    Error apply(std::int64_t account_id, std::optional<std::int64_t> proxy_id, const LoginResult& outcome,
                 std::optional<std::chrono::milliseconds> retry_after) const;
 };
 

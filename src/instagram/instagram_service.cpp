@@ -55,7 +55,7 @@ bool is_refusal(ErrorCode code) noexcept {
 class InstagramServiceImpl final : public InstagramService {
 public:
     explicit InstagramServiceImpl(ServiceDeps deps)
-        : d_(std::move(deps)), pipeline_(d_), health_{d_.accounts, d_.sessions, *d_.clock, d_.log, d_.options} {}
+        : d_(std::move(deps)), pipeline_(d_), health_{d_.accounts, d_.sessions, d_.limiter, *d_.clock, d_.log, d_.options} {}
 
     Result<LoginResult> login(const LoginRequest& request) override;
 
@@ -138,7 +138,7 @@ private:
             outcome.message = "HTTP " + std::to_string(r.status);
         }
         pipeline_.record(call, ex, to_string(outcome.kind));
-        return std::unexpected(health_.apply(call.account_id, outcome, retry_after(r)));
+        return std::unexpected(health_.apply(call.account_id, ex.proxy_id, outcome, retry_after(r)));
     }
 
     std::optional<std::chrono::milliseconds> retry_after(const net::HttpResponse& r) const {
@@ -161,7 +161,7 @@ private:
             return fail(ErrorCode::unauthenticated, "instagram: the two-factor code was not accepted",
                         "two_factor_code");
         }
-        return std::unexpected(health_.apply(call.account_id, outcome, retry_after(ex.response)));
+        return std::unexpected(health_.apply(call.account_id, ex.proxy_id, outcome, retry_after(ex.response)));
     }
 
     Result<LoginResult> logged_in(const Account& account, LoginResult outcome) {

@@ -431,6 +431,38 @@ TEST_F(InstagramServiceTest, RequestsGoThroughASocks5ProxyWithRemoteDns) {
     EXPECT_EQ(proxy.auth_failures(), 0);
 }
 
+TEST_F(InstagramServiceTest, TooManyRequestsThroughAProxyCoolsTheProxyDownForEveryAccountOnIt) {
+    net::testing::ConnectProxy proxy("", "");
+    auto p = engine->proxies().create({"http://127.0.0.1:" + std::to_string(proxy.port())});
+    ASSERT_TRUE(p) << p.error().to_string();
+    Account first = add_bot("bot_ok", "pw-ok");
+    Account second = add_bot("bot_totp", "pw-totp", kTotpSeed);
+    for (const Account& a : {first, second}) {
+        ASSERT_TRUE(engine->proxies().assign_to(a.id, p->id));
+        ASSERT_TRUE(engine->instagram().login({a.id}));
+    }
+    configure_igsim(R"({"rate_limit": {"limit": 1, "window_seconds": 600, "scope": "session", "retry_after": 120}})");
+    const std::string user = world().users()[0].username;
+    ASSERT_TRUE(engine->instagram().profile(first.id, user));
+    auto limited = engine->instagram().profile(first.id, user);
+    ASSERT_FALSE(limited);
+    EXPECT_NE(limited.error().message.find("and so does proxy " + std::to_string(p->id)), std::string::npos)
+        << limited.error().message;
+
+    // The second account did nothing wrong, but shares the address: it waits
+    // without sending, and its own status stays active.
+    const auto sent = actions_of(second.id).size();
+    auto waits = engine->instagram().profile(second.id, user);
+    ASSERT_FALSE(waits);
+    EXPECT_EQ(waits.error().code, ErrorCode::rate_limited);
+    EXPECT_EQ(waits.error().details, "penalty");
+    EXPECT_EQ(actions_of(second.id).size(), sent);
+    EXPECT_EQ(status_of(second.id), AccountStatus::active);
+
+    clock->advance(121s);
+    EXPECT_TRUE(engine->instagram().profile(second.id, user));
+}
+
 TEST_F(InstagramServiceTest, ProxyAuthFailureIsClearAndCountsAgainstTheProxy) {
     net::testing::ConnectProxy proxy("proxy-user", "the-real-secret");
     Account a = add_bot("bot_ok", "pw-ok");
