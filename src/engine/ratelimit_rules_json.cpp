@@ -46,7 +46,8 @@ json::Value rule_to_json(const ratelimit::Rule& r) {
     json::Value o = json::Value::object();
     o.set("name", r.name);
     o.set("rate", r.limit.rate);
-    o.set("period_ms", std::chrono::duration_cast<std::chrono::milliseconds>(r.limit.period).count());
+    const std::int64_t period_ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.limit.period).count();
+    o.set("period_ms", period_ms);
     o.set("burst", r.limit.burst);
     o.set("match", std::move(match));
     return o;

@@ -119,7 +119,11 @@ std::string timeline_form(std::string_view doc_id, std::string_view username, in
     json::Value variables = json::Value::object();
     variables.set("username", std::string(username));
     variables.set("first", static_cast<std::int64_t>(first));
-    variables.set("after", after ? json::Value(*after) : json::Value());
+    if (after) {
+        variables.set("after", *after);
+    } else {
+        variables.set("after", nullptr);
+    }
     return form_body({{"doc_id", std::string(doc_id)}, {"variables", json::to_string(variables)}});
 }
 
