@@ -98,6 +98,22 @@ Result<std::shared_ptr<ratelimit::Store>> open_ratelimit_store(const EngineConfi
                 "ratelimit_store");
 }
 
+// The base URLs are spliced into every request: refuse a bad one at open,
+// not at the first request.
+Status check_instagram_urls(const instagram::InstagramOptions& o) {
+    for (const auto& [name, url] : {std::pair<const char*, const std::string*>{"instagram.web_base_url", &o.web_base_url},
+                                    {"instagram.api_base_url", &o.api_base_url}}) {
+        auto parsed = net::parse_url(*url);
+        if (!parsed) return fail(ErrorCode::invalid_argument, std::string(name) + ": " + parsed.error().message, name);
+        if (parsed->target != "/")
+            return fail(ErrorCode::invalid_argument, std::string(name) + " must be scheme://host[:port] without a path",
+                        name);
+    }
+    if (o.page_size < 1 || o.page_size > 50)
+        return fail(ErrorCode::invalid_argument, "instagram.page_size must be 1 to 50", "instagram.page_size");
+    return {};
+}
+
 Status ensure_directory(const std::string& dir) {
     if (dir.empty()) return {};
     if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return {};
@@ -155,6 +171,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     }
     impl->vault = accounts::make_vault(ctx, std::move(persist));
 
+    GK_TRY(check_instagram_urls(config.instagram));
     net::ClientOptions http_options;
     if (!config.http_ca_file.empty()) http_options.ca_file = config.http_ca_file;
     http_options.verify_peer = config.http_verify_tls;
