@@ -65,12 +65,32 @@ Status RequestPipeline::check_usable(const Account& account, bool for_login) {
 
 Result<std::optional<RequestPipeline::Route>> RequestPipeline::route_for(const Account& account) {
     std::optional<std::int64_t> proxy_id = account.proxy_id;
-    if (!proxy_id) {
-        // Sticky assignment on first use; no proxy in the pool means direct
-        // (unless the host requires proxies).
+    if (proxy_id) {
+        // Sticky, unless the proxy went unhealthy: then the assignment moves
+        // the account to a healthy proxy with room. An account that has a
+        // proxy never silently goes direct (that would show the host's own
+        // address for it).
+        GK_ASSIGN_OR_RETURN(Proxy current, d_.proxies.get(*proxy_id));
+        if (current.health == ProxyHealth::unhealthy) {
+            auto moved = d_.proxies.assign(account.id);
+            if (!moved) {
+                return fail(ErrorCode::unavailable,
+                            account_name(account.id) + "'s proxy " + std::to_string(current.id) +
+                                " is unhealthy and no healthy proxy can take the account: " + moved.error().message,
+                            "proxy");
+            }
+            proxy_id = moved->id;
+        }
+    } else {
+        // First use: sticky least-loaded assignment. An empty or full pool
+        // (unavailable) means direct, unless the host requires proxies;
+        // any other failure (the database) is an error, not a reason to go
+        // direct.
         auto assigned = d_.proxies.assign(account.id);
         if (assigned) {
             proxy_id = assigned->id;
+        } else if (assigned.error().code != ErrorCode::unavailable) {
+            return fail(std::move(assigned).error());
         } else if (d_.options.require_proxy) {
             return fail(ErrorCode::failed_precondition,
                         account_name(account.id) + " has no proxy and none can be assigned: " +

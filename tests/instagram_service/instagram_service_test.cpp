@@ -463,6 +463,32 @@ TEST_F(InstagramServiceTest, TooManyRequestsThroughAProxyCoolsTheProxyDownForEve
     EXPECT_TRUE(engine->instagram().profile(second.id, user));
 }
 
+TEST_F(InstagramServiceTest, AnUnhealthyProxyIsReplacedAndNeverBypassed) {
+    net::testing::ConnectProxy first_proxy("", "");
+    net::testing::ConnectProxy second_proxy("", "");
+    Account a = add_bot("bot_ok", "pw-ok");
+    auto p1 = engine->proxies().create({"http://127.0.0.1:" + std::to_string(first_proxy.port())});
+    ASSERT_TRUE(p1);
+    ASSERT_TRUE(engine->proxies().assign_to(a.id, p1->id));
+    ASSERT_TRUE(engine->proxies().set_health(p1->id, ProxyHealth::unhealthy));
+
+    // No healthy proxy to move to: refused, not sent direct.
+    auto refused = engine->instagram().login({a.id});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::unavailable);
+    EXPECT_EQ(refused.error().details, "proxy");
+    EXPECT_TRUE(actions_of(a.id).empty());
+    EXPECT_EQ(first_proxy.tunnels_opened(), 0);
+
+    // With a healthy one, the account moves there and stays.
+    auto p2 = engine->proxies().create({"http://127.0.0.1:" + std::to_string(second_proxy.port())});
+    ASSERT_TRUE(p2);
+    ASSERT_TRUE(engine->instagram().login({a.id}));
+    EXPECT_EQ(engine->accounts().get(a.id)->proxy_id, p2->id);
+    EXPECT_GE(second_proxy.tunnels_opened(), 1);
+    EXPECT_EQ(first_proxy.tunnels_opened(), 0);
+}
+
 TEST_F(InstagramServiceTest, ProxyAuthFailureIsClearAndCountsAgainstTheProxy) {
     net::testing::ConnectProxy proxy("proxy-user", "the-real-secret");
     Account a = add_bot("bot_ok", "pw-ok");
