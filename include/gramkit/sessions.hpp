@@ -76,6 +76,15 @@ public:
     /// Replaces the whole jar.
     virtual Result<Session> replace_cookies(std::int64_t account_id, const std::vector<Cookie>& cookies,
                                             const std::optional<DeviceInfo>& device = std::nullopt) = 0;
+    /// Applies what HTTP responses did to the jar: `changes` are the cookies
+    /// they set (an expired one deletes), merged into the stored jar under
+    /// the account's lock, so concurrent requests of one account do not
+    /// overwrite each other's cookies. Unlike save_cookies it leaves the
+    /// session's validity as it is (a request still in flight when the
+    /// session was invalidated must not revive it), keeps the device, and
+    /// drops cookies that cannot be stored (bad name, oversize) instead of
+    /// failing. Creates the session when the account has none.
+    virtual Result<Session> apply_response_cookies(std::int64_t account_id, const std::vector<Cookie>& changes) = 0;
     /// The jar, without cookies that have expired by now.
     virtual Result<std::vector<Cookie>> load_cookies(std::int64_t account_id) = 0;
     /// Marks the session invalid (for example after `login_required`).

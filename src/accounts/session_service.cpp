@@ -52,6 +52,20 @@ public:
         return write_jar(account_id, cookies, device, /*merge=*/false);
     }
 
+    Result<Session> apply_response_cookies(std::int64_t account_id, const std::vector<Cookie>& changes) override {
+        std::vector<Cookie> storable;
+        storable.reserve(changes.size());
+        for (std::size_t i = 0; i < changes.size(); ++i)
+            if (validate_cookie(changes[i], i)) storable.push_back(changes[i]);
+        if (storable.size() != changes.size()) {
+            ctx_.log.warn("sessions", "session.cookies_dropped",
+                          {{"account_id", std::to_string(account_id)},
+                           {"dropped", std::to_string(changes.size() - storable.size())}});
+        }
+        if (storable.size() > 1000) storable.resize(1000);
+        return write_jar(account_id, storable, std::nullopt, /*merge=*/true, /*keep_validity=*/true);
+    }
+
     Result<std::vector<Cookie>> load_cookies(std::int64_t account_id) override {
         GK_ASSIGN_OR_RETURN(auto rec, repo_.get(account_id));
         GK_ASSIGN_OR_RETURN(auto jar, open_jar(rec));
@@ -89,7 +103,7 @@ private:
     }
 
     Result<Session> write_jar(std::int64_t account_id, const std::vector<Cookie>& cookies,
-                              const std::optional<DeviceInfo>& device, bool merge) {
+                              const std::optional<DeviceInfo>& device, bool merge, bool keep_validity = false) {
         if (cookies.size() > 1000) return fail(ErrorCode::invalid_argument, "too many cookies (at most 1000)", "cookies");
         for (std::size_t i = 0; i < cookies.size(); ++i) GK_TRY(validate_cookie(cookies[i], i));
         if (device) GK_TRY(validate_device(*device));
@@ -116,8 +130,10 @@ private:
         if (device) rec.session.device = *device;
         rec.session.cookie_count = jar.size();
         rec.session.expires_at = earliest_expiry(jar);
-        rec.session.valid = true;
-        rec.session.invalid_reason.clear();
+        if (!keep_validity || !existing) {
+            rec.session.valid = true;
+            rec.session.invalid_reason.clear();
+        }
         rec.session.last_used_at = now;
         GK_ASSIGN_OR_RETURN(rec.cookies_envelope, seal_secret(ctx_.keys, kSessionCookies, account_id, encode_cookie_jar(jar)));
         GK_TRY(repo_.upsert(rec));

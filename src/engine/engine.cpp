@@ -175,6 +175,15 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     net::ClientOptions http_options;
     if (!config.http_ca_file.empty()) http_options.ca_file = config.http_ca_file;
     http_options.verify_peer = config.http_verify_tls;
+    // Allowed (tests, local simulators) but never silent: both send
+    // passwords and session cookies where anyone on the path can read them.
+    if (!config.http_verify_tls)
+        impl->logger->warn("engine", "http.tls_verification_off", {{"effect", "server certificates are not checked"}});
+    for (const std::string* url : {&config.instagram.web_base_url, &config.instagram.api_base_url}) {
+        if (url->starts_with("http://"))
+            impl->logger->warn("engine", "instagram.plaintext_base_url",
+                               {{"url", *url}, {"effect", "logins and cookies travel unencrypted"}});
+    }
     http_options.clock = impl->clock;
     // A 429 is Instagram asking the account to cool down, which the
     // Instagram service does: the transport must neither retry it nor sit

@@ -30,8 +30,11 @@ Error AccountHealth::apply(std::int64_t account_id, std::optional<std::int64_t> 
     switch (outcome.kind) {
         case ApiErrorKind::rate_limited:
         case ApiErrorKind::please_wait:
-            until = clock.now() + (retry_after ? std::chrono::duration_cast<Duration>(*retry_after)
-                                               : std::chrono::duration_cast<Duration>(options.rate_limit_cooldown));
+            // "Retry-After: 0" or a date already past would mean no cooldown
+            // at all; the configured default applies then.
+            until = clock.now() + (retry_after && retry_after->count() > 0
+                                       ? std::chrono::duration_cast<Duration>(*retry_after)
+                                       : std::chrono::duration_cast<Duration>(options.rate_limit_cooldown));
             escalate = true;
             break;
         case ApiErrorKind::feedback_required:

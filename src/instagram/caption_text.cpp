@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
+#include <unordered_set>
 
 #include "core/json.hpp"
 
@@ -105,13 +107,13 @@ bool is_mention_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
-bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
+// The spelling two tags share when they differ only in ASCII case (how
+// Instagram links them); other scripts are compared as written.
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
 }
 
 // Whether the character that ends just before `pos` is a word character:
@@ -128,6 +130,7 @@ bool follows_word_char(std::string_view text, std::size_t pos) {
 
 std::vector<std::string> extract_hashtags(std::string_view caption) {
     std::vector<std::string> tags;
+    std::unordered_set<std::string> seen;
     std::size_t pos = 0;
     while (pos < caption.size()) {
         if (caption[pos] != '#') {
@@ -144,15 +147,16 @@ std::vector<std::string> extract_hashtags(std::string_view caption) {
         }
         const std::string_view tag = caption.substr(start, pos - start);
         if (tag.empty() || !has_non_digit) continue;  // "#", "#1": Instagram does not link these
-        const bool seen = std::any_of(tags.begin(), tags.end(),
-                                      [tag](const std::string& t) { return equal_ignoring_ascii_case(t, tag); });
-        if (!seen) tags.emplace_back(tag);
+        // A set keyed by the ASCII-folded spelling keeps this linear: a
+        // hostile caption with 100 000 distinct tags must not take minutes.
+        if (seen.insert(ascii_lower(tag)).second) tags.emplace_back(tag);
     }
     return tags;
 }
 
 std::vector<std::string> extract_mentions(std::string_view caption) {
     std::vector<std::string> names;
+    std::unordered_set<std::string_view> seen;  // views into `caption`, which outlives the loop
     std::size_t pos = 0;
     while (pos < caption.size()) {
         if (caption[pos] != '@' || follows_word_char(caption, pos)) {
@@ -164,7 +168,7 @@ std::vector<std::string> extract_mentions(std::string_view caption) {
         std::string_view name = caption.substr(start, pos - start);
         while (!name.empty() && name.back() == '.') name.remove_suffix(1);  // "@nasa." ends a sentence
         if (name.empty()) continue;
-        if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+        if (seen.insert(name).second) names.emplace_back(name);
     }
     return names;
 }

@@ -165,6 +165,10 @@ private:
     }
 
     Result<LoginResult> logged_in(const Account& account, LoginResult outcome) {
+        // Cookies from the exchanges are already merged (validity left
+        // alone); a successful login is what makes the session valid again.
+        // save_cookies with no cookies merges nothing and marks it valid.
+        GK_TRY(d_.sessions.save_cookies(account.id, {}));
         if (account.status == AccountStatus::login_failed) {
             auto changed = d_.accounts.change_status(account.id, AccountStatus::active, "instagram: login succeeded");
             if (!changed && changed.error().code != ErrorCode::conflict) return fail(std::move(changed).error());

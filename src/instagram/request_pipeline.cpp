@@ -1,7 +1,9 @@
 // One request on behalf of one account (see request_pipeline.hpp).
 #include "instagram/request_pipeline.hpp"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "gramkit/time_format.hpp"
 #include "net/cookie_jar.hpp"
@@ -21,6 +23,27 @@ std::optional<std::string> csrf_token(const net::CookieJar& jar) {
 
 void add_header_if_absent(net::Headers& headers, std::string name, std::string value) {
     if (!net::has_header(headers, name)) headers.emplace_back(std::move(name), std::move(value));
+}
+
+// What an exchange did to the jar: cookies it set or changed, and the ones
+// it removed as expired tombstones (a merge deletes those).
+std::vector<Cookie> cookie_changes(const std::vector<Cookie>& before, const std::vector<Cookie>& after) {
+    auto same_slot = [](const Cookie& a, const Cookie& b) {
+        return a.name == b.name && a.domain == b.domain && a.path == b.path;
+    };
+    std::vector<Cookie> changes;
+    for (const auto& c : after) {
+        if (std::find(before.begin(), before.end(), c) == before.end()) changes.push_back(c);
+    }
+    for (const auto& c : before) {
+        const bool kept = std::any_of(after.begin(), after.end(), [&](const Cookie& a) { return same_slot(a, c); });
+        if (!kept) {
+            Cookie gone = c;
+            gone.expires = Timestamp{};  // the epoch: already expired
+            changes.push_back(std::move(gone));
+        }
+    }
+    return changes;
 }
 
 std::string seconds_text(Duration d) {
@@ -144,8 +167,10 @@ Result<Exchange> RequestPipeline::send(Call& call) {
 
     net::CookieJar jar(d_.clock);
     std::string user_agent = d_.options.user_agent;
+    std::vector<Cookie> loaded;
     if (auto cookies = d_.sessions.load_cookies(account.id)) {
-        jar.load(*cookies);
+        loaded = std::move(*cookies);
+        jar.load(loaded);
         if (auto session = d_.sessions.get(account.id); session && !session->device.user_agent.empty())
             user_agent = session->device.user_agent;
     } else if (cookies.error().code != ErrorCode::not_found) {
@@ -170,9 +195,12 @@ Result<Exchange> RequestPipeline::send(Call& call) {
     req.cookies = nullptr;  // the jar dies with this frame
 
     // Cookies first: even an error answer may carry new ones (a fresh
-    // csrftoken), and the login step needs them saved.
+    // csrftoken), and the login step needs them saved. Only what this
+    // exchange changed is merged, so a concurrent request (or a login) of
+    // the same account keeps what it saved meanwhile.
     if (jar.version() != jar_version) {
-        if (auto saved = d_.sessions.replace_cookies(account.id, jar.to_cookies()); !saved) {
+        if (auto saved = d_.sessions.apply_response_cookies(account.id, cookie_changes(loaded, jar.to_cookies()));
+            !saved) {
             d_.log.warn("instagram", "session.save_failed",
                         {{"account_id", std::to_string(account.id)}, {"error", saved.error().message}});
         }

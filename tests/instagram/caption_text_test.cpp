@@ -55,3 +55,24 @@ TEST(CaptionText, EmptyCaption) {
 
 }  // namespace
 }  // namespace gramkit::instagram
+
+namespace gramkit::instagram {
+namespace {
+
+// A hostile caption with tens of thousands of distinct tags and mentions:
+// every one is kept once (dedupe is by set, not by scanning the list, so
+// this stays linear — quadratic dedupe took half a minute at 100 000).
+TEST(CaptionText, ManyDistinctTagsAndMentionsEachAppearOnce) {
+    std::string caption;
+    for (int i = 0; i < 50'000; ++i) caption += "#tag" + std::to_string(i) + " @user" + std::to_string(i) + " ";
+    caption += "#TAG7 @user7";  // repeats
+    const auto tags = extract_hashtags(caption);
+    const auto mentions = extract_mentions(caption);
+    ASSERT_EQ(tags.size(), 50'000u);
+    ASSERT_EQ(mentions.size(), 50'000u);
+    EXPECT_EQ(tags[7], "tag7");
+    EXPECT_EQ(mentions.back(), "user49999");
+}
+
+}  // namespace
+}  // namespace gramkit::instagram
