@@ -37,6 +37,7 @@ struct Backend::Impl {
     std::unique_ptr<SecretRepository> secrets;
     std::unique_ptr<RateLimitStateRepository> ratelimit_state;
     std::unique_ptr<ActionRepository> actions;
+    std::unique_ptr<JobRepository> jobs;
 };
 
 Backend::Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -57,6 +58,7 @@ Result<std::unique_ptr<Backend>> Backend::open(std::string_view url, const OpenO
     impl->secrets = make_sql_secret_repository(db);
     impl->ratelimit_state = make_sql_ratelimit_state_repository(db);
     impl->actions = make_sql_action_repository(db);
+    impl->jobs = make_sql_job_repository(db);
     return std::unique_ptr<Backend>(new Backend(std::move(impl)));
 }
 
@@ -67,5 +69,6 @@ SessionRepository& Backend::sessions() noexcept { return *impl_->sessions; }
 SecretRepository& Backend::secrets() noexcept { return *impl_->secrets; }
 RateLimitStateRepository& Backend::ratelimit_state() noexcept { return *impl_->ratelimit_state; }
 ActionRepository& Backend::actions() noexcept { return *impl_->actions; }
+JobRepository& Backend::jobs() noexcept { return *impl_->jobs; }
 
 }  // namespace gramkit::storage

@@ -10,13 +10,16 @@
 // so in one transaction.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gramkit/accounts.hpp"
@@ -214,6 +217,197 @@ public:
     virtual Result<Page<ActionRecord>> list(const ActionFilter& filter) = 0;
 };
 
+// --- durable jobs ------------------------------------------------------------------
+//
+// Rows of the job queue (DESIGN.md §7, issue 6). The repository is the whole
+// state machine: every transition is one guarded statement or one short
+// transaction, so two processes sharing a PostgreSQL database never hold the
+// same job's lease at once and never both finish it. All times are passed in by the caller (the
+// service reads its injectable clock); the SQL never asks the database for
+// the time.
+//
+//   queued ──claim──▶ running ──complete──▶ succeeded
+//     ▲  ▲              │ │ └──fail──▶ failed_retrying (retry_at given and
+//     │  │              │ │            attempts < max_attempts) ──▶ claimable
+//     │  │              │ │            at run_at; otherwise dead
+//     │  │              │ └─await_input──▶ awaiting_input ─provide_input─▶ queued
+//     │  │              │                      └─expire_inputs─▶ failed_retrying / dead
+//     │  │              └─lease expires──▶ claimable again (new token)
+//     │  └──resume── paused ◀──pause── queued / failed_retrying
+//     └──retry_now── dead / failed_retrying / cancelled
+//   cancel: any live state ──▶ cancelled
+
+/// The states a job row can be in. The texts in kJobStateText are part of
+/// the schema (migration 4 lists them in a CHECK constraint).
+enum class JobState {
+    queued,
+    running,
+    failed_retrying,
+    succeeded,
+    dead,
+    cancelled,
+    paused,
+    awaiting_input,
+};
+
+inline constexpr std::array<std::pair<JobState, std::string_view>, 8> kJobStateText{{
+    {JobState::queued, "queued"},
+    {JobState::running, "running"},
+    {JobState::failed_retrying, "failed_retrying"},
+    {JobState::succeeded, "succeeded"},
+    {JobState::dead, "dead"},
+    {JobState::cancelled, "cancelled"},
+    {JobState::paused, "paused"},
+    {JobState::awaiting_input, "awaiting_input"},
+}};
+
+constexpr std::string_view job_state_text(JobState s) noexcept {
+    for (const auto& [state, text] : kJobStateText) {
+        if (state == s) return text;
+    }
+    return {};
+}
+
+/// `invalid_argument` naming the text when it is not a state.
+inline Result<JobState> job_state_from_text(std::string_view text) {
+    for (const auto& [state, name] : kJobStateText) {
+        if (name == text) return state;
+    }
+    return fail(ErrorCode::invalid_argument, "unknown job state '" + std::string(text) + "'", "state");
+}
+
+/// Live jobs still have work ahead of them; the idempotency key is unique
+/// among live jobs only, so a key can be used again once its job has ended.
+constexpr bool job_state_is_live(JobState s) noexcept {
+    return s == JobState::queued || s == JobState::running || s == JobState::failed_retrying ||
+           s == JobState::paused || s == JobState::awaiting_input;
+}
+
+/// What `enqueue` needs; everything else starts empty (state queued,
+/// attempts 0, created_at = updated_at = created_at).
+struct NewJobRecord {
+    std::int64_t id = 0;  // application-generated (ids.hpp)
+    std::string kind;
+    std::string payload = "{}";  // JSON text, stored as given
+    int priority = 0;            // higher runs first
+    Timestamp run_at{};          // not claimable before this
+    int max_attempts = 1;        // ≥ 1
+    std::optional<std::string> idempotency_key;
+    Timestamp created_at{};
+};
+
+struct JobRecord {
+    std::int64_t id = 0;
+    std::string kind;
+    std::string payload;
+    int priority = 0;
+    Timestamp run_at{};
+    int attempts = 0;  // claims so far (a claim counts, not a success)
+    int max_attempts = 1;
+    JobState state = JobState::queued;
+    std::optional<std::string> lease_owner;        // set while running
+    std::optional<std::int64_t> lease_token;       // set while running; proves the lease
+    std::optional<Timestamp> lease_expires_at;     // set while running
+    std::optional<std::string> last_error;
+    std::optional<std::string> idempotency_key;
+    std::optional<std::string> progress;  // JSON
+    std::optional<std::string> result;    // JSON
+    std::optional<std::string> input;     // JSON, from provide_input
+    std::optional<Timestamp> input_expires_at;
+    Timestamp created_at{};
+    Timestamp updated_at{};
+    std::optional<Timestamp> finished_at;  // set on succeeded, dead, cancelled
+
+    friend bool operator==(const JobRecord&, const JobRecord&) = default;
+};
+
+/// The outcome of `cancel`: the cancelled row and the state it left, so the
+/// caller knows whether a handler is running and must be signalled.
+struct CancelledJob {
+    JobRecord job;
+    JobState previous = JobState::queued;
+};
+
+struct JobFilter {
+    std::optional<JobState> state;
+    std::optional<std::string> kind;
+    std::optional<std::int64_t> after;  // id cursor
+    std::size_t limit = 100;            // 1..1000
+};
+
+class JobRepository {
+public:
+    virtual ~JobRepository() = default;
+
+    /// Inserts a queued job. A live job with the same idempotency key →
+    /// `conflict` whose details is that job's id (decimal), so the caller
+    /// can hand it back instead of queuing a duplicate; a duplicate id →
+    /// `conflict` with details "id". Bad fields → `invalid_argument`.
+    virtual Result<JobRecord> enqueue(const NewJobRecord& job) = 0;
+
+    /// Leases up to `max` (1..1000) claimable jobs to `owner`: queued or
+    /// failed_retrying with run_at ≤ now, or running with an expired lease
+    /// (lease_expires_at < now). Claim order: priority DESC, run_at, id; the
+    /// result is in that order. Each claimed job becomes running with
+    /// attempts + 1, a fresh random lease token and lease_expires_at =
+    /// now + lease. `kinds` empty = any kind. Concurrent claimers never get
+    /// the same job (PostgreSQL: SKIP LOCKED; SQLite: the write lock).
+    virtual Result<std::vector<JobRecord>> claim(std::string_view owner, std::size_t max, Duration lease,
+                                                 Timestamp now, std::span<const std::string> kinds = {}) = 0;
+
+    // The calls below that take a lease token succeed only while the job is
+    // running under that token; otherwise `conflict` ("lease lost": the job
+    // was re-leased, cancelled or finished) or `not_found`. A lease that has
+    // expired but was not yet re-claimed still counts: nobody else owns it.
+
+    /// Extends the lease to `new_expiry`.
+    virtual Status heartbeat(std::int64_t id, std::int64_t token, Timestamp new_expiry) = 0;
+    /// running → succeeded, storing `result_json`.
+    virtual Status complete(std::int64_t id, std::int64_t token, std::optional<std::string> result_json,
+                            Timestamp now) = 0;
+    /// running → failed_retrying with run_at = *retry_at when retry_at is
+    /// given and attempts < max_attempts; otherwise → dead. Stores `error`.
+    virtual Status fail(std::int64_t id, std::int64_t token, std::string_view error,
+                        std::optional<Timestamp> retry_at, Timestamp now) = 0;
+    /// Stores the handler's progress (JSON text).
+    virtual Status set_progress(std::int64_t id, std::int64_t token, std::string_view json, Timestamp now) = 0;
+    /// running → awaiting_input until `expires_at` (> now); the lease ends.
+    virtual Status await_input(std::int64_t id, std::int64_t token, Timestamp expires_at, Timestamp now) = 0;
+
+    /// awaiting_input → queued (run_at = now) with `input_json` stored. The
+    /// wait was part of the attempt that asked for input, so the attempt
+    /// count goes back by one (the next claim counts it again).
+    /// `failed_precondition` in any other state or after the expiry.
+    virtual Result<JobRecord> provide_input(std::int64_t id, std::string_view input_json, Timestamp now) = 0;
+    /// awaiting_input with input_expires_at < now → failed_retrying (run_at =
+    /// now) while attempts < max_attempts, else dead; last_error "input not
+    /// provided in time". Returns how many jobs it moved.
+    virtual Result<std::size_t> expire_inputs(Timestamp now) = 0;
+
+    // Operator control. An illegal transition is `conflict` naming the
+    // current state.
+
+    /// Any live state → cancelled (a running job's lease is revoked, so its
+    /// handler's later writes are rejected).
+    virtual Result<CancelledJob> cancel(std::int64_t id, Timestamp now) = 0;
+    /// queued / failed_retrying → paused.
+    virtual Result<JobRecord> pause(std::int64_t id, Timestamp now) = 0;
+    /// paused → queued (run_at kept).
+    virtual Result<JobRecord> resume(std::int64_t id, Timestamp now) = 0;
+    /// dead / failed_retrying / cancelled → queued with run_at = now; a dead
+    /// job also gets its attempts back (attempts = 0).
+    virtual Result<JobRecord> retry_now(std::int64_t id, Timestamp now) = 0;
+    /// Deletes the row; `failed_precondition` while it is running (cancel it
+    /// first), `not_found`.
+    virtual Status remove(std::int64_t id) = 0;
+
+    virtual Result<JobRecord> get(std::int64_t id) = 0;
+    /// By id, at most filter.limit, with a next cursor.
+    virtual Result<Page<JobRecord>> list(const JobFilter& filter) = 0;
+    /// Number of jobs per state text; every state is present (0 if none).
+    virtual Result<std::map<std::string, std::int64_t>> count_by_state() = 0;
+};
+
 // --- the backend: a database plus its repositories ---------------------------
 
 /// The gramkit schema, per dialect (schema.cpp).
@@ -232,6 +426,7 @@ public:
     SecretRepository& secrets() noexcept;
     RateLimitStateRepository& ratelimit_state() noexcept;
     ActionRepository& actions() noexcept;
+    JobRepository& jobs() noexcept;
 
 private:
     struct Impl;

@@ -194,10 +194,58 @@ CREATE INDEX actions_account_created_idx ON actions (account_id, created_at);
 CREATE INDEX actions_created_idx ON actions (created_at);
 )sql";
 
+// Durable jobs (issue 6; sql_job_repository.cpp has the state machine).
+// Identical on both dialects: partial indexes exist on both.
+//   - jobs_claim_idx holds only the rows a claim can take (queued,
+//     failed_retrying, and running ones whose lease may have expired), in
+//     claim order (priority DESC, run_at, id). A claim walks it from the
+//     front and stops after LIMIT matches, with no sort; finished rows,
+//     which are kept and accumulate, never enter it, so it stays the size of
+//     the live queue. Rows not yet due (run_at > now) are skipped during the
+//     walk; an index led by run_at would avoid that but would have to sort
+//     every due row by priority on each claim, which is worse under a
+//     backlog.
+//   - jobs_live_idempotency_key makes the key unique among live jobs only,
+//     so a finished job's key can be used again.
+//   - jobs_state_idx serves listings filtered by state (dead jobs among
+//     many succeeded ones), expire_inputs and the per-state counts.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE jobs (
+    id               BIGINT  NOT NULL PRIMARY KEY,
+    kind             TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,
+    priority         INTEGER NOT NULL DEFAULT 0,
+    run_at           BIGINT  NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    max_attempts     INTEGER NOT NULL CHECK (max_attempts >= 1),
+    state            TEXT    NOT NULL CHECK (state IN ('queued', 'running', 'failed_retrying', 'succeeded', 'dead',
+                                                       'cancelled', 'paused', 'awaiting_input')),
+    lease_owner      TEXT,
+    lease_token      BIGINT,
+    lease_expires_at BIGINT,
+    last_error       TEXT,
+    idempotency_key  TEXT,
+    progress         TEXT,
+    result           TEXT,
+    input            TEXT,
+    input_expires_at BIGINT,
+    created_at       BIGINT  NOT NULL,
+    updated_at       BIGINT  NOT NULL,
+    finished_at      BIGINT
+);
+CREATE INDEX jobs_claim_idx ON jobs (priority DESC, run_at, id)
+    WHERE state IN ('queued', 'failed_retrying', 'running');
+CREATE UNIQUE INDEX jobs_live_idempotency_key ON jobs (idempotency_key)
+    WHERE idempotency_key IS NOT NULL
+      AND state IN ('queued', 'running', 'failed_retrying', 'paused', 'awaiting_input');
+CREATE INDEX jobs_state_idx ON jobs (state, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, proxies, sessions", kSchemaV1Sqlite, kSchemaV1Postgres},
     {2, "rate-limit state", kSchemaV2, kSchemaV2},
     {3, "action log", kSchemaV3, kSchemaV3},
+    {4, "jobs", kSchemaV4, kSchemaV4},
 };
 
 }  // namespace

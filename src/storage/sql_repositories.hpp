@@ -28,6 +28,7 @@ std::unique_ptr<SessionRepository> make_sql_session_repository(Database& db);
 std::unique_ptr<SecretRepository> make_sql_secret_repository(Database& db);
 std::unique_ptr<RateLimitStateRepository> make_sql_ratelimit_state_repository(Database& db);
 std::unique_ptr<ActionRepository> make_sql_action_repository(Database& db);
+std::unique_ptr<JobRepository> make_sql_job_repository(Database& db);
 
 namespace sql_repo {
 

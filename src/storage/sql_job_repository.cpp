@@ -1,0 +1,513 @@
+// gramkit::storage — JobRepository over the SQL driver (both dialects): the
+// durable job queue of issue 6.
+//
+// Why a zombie worker cannot overwrite a job: every write a worker makes
+// (heartbeat, progress, completion, failure, waiting for input) is one
+// UPDATE guarded by `state = 'running' AND lease_token = <its token>`, and
+// every claim, including the re-claim of an expired lease, draws a new
+// token. A worker whose lease was taken over therefore matches no row and
+// gets `conflict` ("lease lost"). Tokens come from the OS CSPRNG, so a
+// stale or guessed token collides with probability 2^-64.
+//
+// Claiming differs per dialect (the only place it does):
+//   - PostgreSQL: one statement. The inner SELECT picks and locks due rows
+//     with FOR UPDATE SKIP LOCKED, so concurrent claimers pass over each
+//     other's rows instead of waiting or double-claiming; under READ
+//     COMMITTED a row updated by a claimer that committed first is
+//     re-checked against the WHERE clause before it is locked, so it is
+//     dropped when no longer claimable. Tokens are generated in C++ and
+//     passed as one BIGINT[] parameter; the i-th locked row (in claim order)
+//     takes the i-th token. That keeps every token independently random
+//     (deriving them in SQL from a base plus the id would let anyone who
+//     saw one token compute the others of the batch) and still costs one
+//     round trip per batch.
+//   - SQLite: BEGIN IMMEDIATE takes the database's single write lock, then
+//     the same SELECT (without row locks) and one UPDATE per picked row.
+//     Writers are serialised, so nobody else can claim in between.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gramkit/crypto.hpp"
+#include "storage/sql_repositories.hpp"
+
+namespace gramkit::storage {
+namespace {
+
+using namespace sql_repo;
+
+constexpr std::string_view kColumns =
+    "id, kind, payload, priority, run_at, attempts, max_attempts, state, lease_owner, lease_token, "
+    "lease_expires_at, last_error, idempotency_key, progress, result, input, input_expires_at, created_at, "
+    "updated_at, finished_at";
+
+// The same columns qualified by the alias used by the PostgreSQL claim.
+constexpr std::string_view kColumnsJ =
+    "j.id, j.kind, j.payload, j.priority, j.run_at, j.attempts, j.max_attempts, j.state, j.lease_owner, "
+    "j.lease_token, j.lease_expires_at, j.last_error, j.idempotency_key, j.progress, j.result, j.input, "
+    "j.input_expires_at, j.created_at, j.updated_at, j.finished_at";
+
+// Claimable rows, with $1 = now. The leading state IN (...) term repeats the
+// predicate of jobs_claim_idx literally: SQLite uses a partial index only
+// when its WHERE terms appear as AND-terms of the query, and PostgreSQL
+// then needs no proof either.
+constexpr std::string_view kClaimableWhere =
+    "state IN ('queued', 'failed_retrying', 'running') "
+    "AND ((state IN ('queued', 'failed_retrying') AND run_at <= $1) "
+    "OR (state = 'running' AND lease_expires_at < $1))";
+
+constexpr std::string_view kClaimOrder = " ORDER BY priority DESC, run_at, id";
+
+constexpr std::string_view kLiveStates = "('queued', 'running', 'failed_retrying', 'paused', 'awaiting_input')";
+
+constexpr std::string_view kInputTimeoutError = "input not provided in time";
+
+Result<JobRecord> decode_job(const Row& r) {
+    JobRecord j;
+    j.id = r.i64(0);
+    j.kind = r.text(1);
+    j.payload = r.text(2);
+    j.priority = static_cast<int>(r.i64(3));
+    j.run_at = r.time(4);
+    j.attempts = static_cast<int>(r.i64(5));
+    j.max_attempts = static_cast<int>(r.i64(6));
+    auto state = job_state_from_text(r.view(7));
+    if (!state) {
+        // A row written by something else (a newer gramkit, a manual edit).
+        return ::gramkit::fail(ErrorCode::internal, "unknown value '" + r.text(7) + "' stored in jobs.state");
+    }
+    j.state = *state;
+    j.lease_owner = r.opt_text(8);
+    j.lease_token = r.opt_i64(9);
+    j.lease_expires_at = r.opt_time(10);
+    j.last_error = r.opt_text(11);
+    j.idempotency_key = r.opt_text(12);
+    j.progress = r.opt_text(13);
+    j.result = r.opt_text(14);
+    j.input = r.opt_text(15);
+    j.input_expires_at = r.opt_time(16);
+    j.created_at = r.time(17);
+    j.updated_at = r.time(18);
+    j.finished_at = r.opt_time(19);
+    return j;
+}
+
+/// Claim order, for results whose order the database does not guarantee
+/// (RETURNING).
+bool claim_order_less(const JobRecord& a, const JobRecord& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.run_at != b.run_at) return a.run_at < b.run_at;
+    return a.id < b.id;
+}
+
+Result<std::vector<std::int64_t>> new_lease_tokens(std::size_t n) {
+    std::vector<std::int64_t> tokens(n);
+    std::vector<std::uint8_t> bytes(n * sizeof(std::int64_t));
+    GK_TRY(crypto::random_bytes(std::span<std::uint8_t>(bytes)));
+    for (std::size_t i = 0; i < n; ++i) std::memcpy(&tokens[i], bytes.data() + i * sizeof(std::int64_t), 8);
+    return tokens;
+}
+
+std::string job_name(std::int64_t id) { return "job " + std::to_string(id); }
+
+Result<std::optional<JobRecord>> find_job(Connection& c, std::int64_t id, bool lock = false) {
+    const std::string sql = "SELECT " + std::string(kColumns) + " FROM jobs WHERE id = $1" +
+                            std::string(lock ? row_lock_suffix(c.dialect()) : "");
+    return query_optional<JobRecord>(c, sql, params_of({id}), decode_job);
+}
+
+Result<JobRecord> get_job(Connection& c, std::int64_t id, bool lock = false) {
+    GK_ASSIGN_OR_RETURN(auto found, find_job(c, id, lock));
+    if (!found) return ::gramkit::fail(not_found("job", id));
+    return std::move(*found);
+}
+
+/// Runs a write guarded by the lease (`WHERE id = $1 AND state = 'running'
+/// AND lease_token = $2`); when it matched nothing, says why.
+Status leased_write(Connection& c, std::string_view sql, std::span<const Param> params, std::int64_t id) {
+    GK_ASSIGN_OR_RETURN(std::int64_t changed, exec(c, sql, params));
+    if (changed > 0) return {};
+    GK_ASSIGN_OR_RETURN(auto job, find_job(c, id));
+    if (!job) return ::gramkit::fail(not_found("job", id));
+    if (job->state == JobState::running) {
+        return ::gramkit::fail(ErrorCode::conflict,
+                               job_name(id) + ": lease lost (the job was claimed again under a new lease)", "lease");
+    }
+    return ::gramkit::fail(ErrorCode::conflict,
+                           job_name(id) + ": lease lost (the job is " + std::string(job_state_text(job->state)) + ")",
+                           "lease");
+}
+
+Error illegal_transition(std::int64_t id, JobState from, std::string_view action) {
+    return Error{ErrorCode::conflict,
+                 "cannot " + std::string(action) + " " + job_name(id) + ": it is " + std::string(job_state_text(from)),
+                 "state"};
+}
+
+bool state_in(JobState s, std::initializer_list<JobState> allowed) {
+    return std::find(allowed.begin(), allowed.end(), s) != allowed.end();
+}
+
+class SqlJobRepository final : public JobRepository {
+public:
+    explicit SqlJobRepository(Database& db) : db_(db) {}
+
+    Result<JobRecord> enqueue(const NewJobRecord& job) override {
+        if (job.kind.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "job kind must not be empty", "kind");
+        if (job.payload.empty()) {
+            return ::gramkit::fail(ErrorCode::invalid_argument, "job payload must be JSON text, got nothing",
+                                   "payload");
+        }
+        if (job.max_attempts < 1) {
+            return ::gramkit::fail(ErrorCode::invalid_argument,
+                                   "max_attempts must be at least 1, got " + std::to_string(job.max_attempts),
+                                   "max_attempts");
+        }
+        if (job.idempotency_key && job.idempotency_key->empty()) {
+            return ::gramkit::fail(ErrorCode::invalid_argument, "idempotency key must not be empty",
+                                   "idempotency_key");
+        }
+        return with_connection(db_, [&](Connection& c) -> Result<JobRecord> {
+            Result<std::int64_t> inserted =
+                exec(c,
+                     "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
+                     "idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8)",
+                     {job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
+                      job.created_at});
+            if (!inserted) {
+                if (!is_constraint_violation(inserted.error(), "unique")) return ::gramkit::fail(inserted.error());
+                // Which uniqueness was it? Asking the table is exact on both
+                // dialects (their messages name the index differently).
+                if (job.idempotency_key) {
+                    GK_ASSIGN_OR_RETURN(
+                        auto existing,
+                        query_int(c,
+                                  "SELECT id FROM jobs WHERE idempotency_key = $1 AND state IN " +
+                                      std::string(kLiveStates),
+                                  {*job.idempotency_key}));
+                    if (existing) {
+                        return ::gramkit::fail(ErrorCode::conflict,
+                                               "a live job with this idempotency key exists: " + job_name(*existing),
+                                               std::to_string(*existing));
+                    }
+                }
+                return ::gramkit::fail(ErrorCode::conflict, job_name(job.id) + " already exists", "id");
+            }
+            return get_job(c, job.id);
+        });
+    }
+
+    Result<std::vector<JobRecord>> claim(std::string_view owner, std::size_t max, Duration lease, Timestamp now,
+                                         std::span<const std::string> kinds) override {
+        if (owner.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "lease owner must not be empty", "owner");
+        if (max < 1 || max > kMaxPageLimit) {
+            return ::gramkit::fail(ErrorCode::invalid_argument,
+                                   "max must be between 1 and " + std::to_string(kMaxPageLimit) + ", got " +
+                                       std::to_string(max),
+                                   "max");
+        }
+        if (lease <= Duration::zero()) {
+            return ::gramkit::fail(ErrorCode::invalid_argument, "lease must be positive", "lease");
+        }
+        for (const std::string& k : kinds) {
+            if (k.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "job kinds must not be empty", "kinds");
+        }
+        GK_ASSIGN_OR_RETURN(std::vector<std::int64_t> tokens, new_lease_tokens(max));
+        const Timestamp expires = now + lease;
+        if (db_.dialect() == Dialect::postgresql) return claim_postgres(owner, max, expires, now, kinds, tokens);
+        return claim_sqlite(owner, max, expires, now, kinds, tokens);
+    }
+
+    Status heartbeat(std::int64_t id, std::int64_t token, Timestamp new_expiry) override {
+        return with_connection(db_, [&](Connection& c) {
+            return leased_write(c,
+                                "UPDATE jobs SET lease_expires_at = $3 "
+                                "WHERE id = $1 AND state = 'running' AND lease_token = $2",
+                                params_of({id, token, new_expiry}), id);
+        });
+    }
+
+    Status complete(std::int64_t id, std::int64_t token, std::optional<std::string> result_json,
+                    Timestamp now) override {
+        return with_connection(db_, [&](Connection& c) {
+            return leased_write(c,
+                                "UPDATE jobs SET state = 'succeeded', result = $3, lease_owner = NULL, "
+                                "lease_token = NULL, lease_expires_at = NULL, updated_at = $4, finished_at = $4 "
+                                "WHERE id = $1 AND state = 'running' AND lease_token = $2",
+                                params_of({id, token, result_json, now}), id);
+        });
+    }
+
+    Status fail(std::int64_t id, std::int64_t token, std::string_view error, std::optional<Timestamp> retry_at,
+                Timestamp now) override {
+        // One statement decides retry vs dead from the row itself, so the
+        // attempt count it compares is the one the lease was granted with.
+        return with_connection(db_, [&](Connection& c) {
+            return leased_write(c,
+                                "UPDATE jobs SET "
+                                "state = CASE WHEN $4 = 1 AND attempts < max_attempts "
+                                "THEN 'failed_retrying' ELSE 'dead' END, "
+                                "run_at = CASE WHEN $4 = 1 AND attempts < max_attempts "
+                                "THEN CAST($5 AS BIGINT) ELSE run_at END, "
+                                "finished_at = CASE WHEN $4 = 1 AND attempts < max_attempts "
+                                "THEN NULL ELSE CAST($6 AS BIGINT) END, "
+                                "last_error = $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, "
+                                "updated_at = $6 "
+                                "WHERE id = $1 AND state = 'running' AND lease_token = $2",
+                                params_of({id, token, error, retry_at.has_value(), retry_at, now}), id);
+        });
+    }
+
+    Status set_progress(std::int64_t id, std::int64_t token, std::string_view json, Timestamp now) override {
+        if (json.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "progress must be JSON text", "progress");
+        return with_connection(db_, [&](Connection& c) {
+            return leased_write(c,
+                                "UPDATE jobs SET progress = $3, updated_at = $4 "
+                                "WHERE id = $1 AND state = 'running' AND lease_token = $2",
+                                params_of({id, token, json, now}), id);
+        });
+    }
+
+    Status await_input(std::int64_t id, std::int64_t token, Timestamp expires_at, Timestamp now) override {
+        if (expires_at <= now) {
+            return ::gramkit::fail(ErrorCode::invalid_argument, "input expiry must be in the future", "expires_at");
+        }
+        return with_connection(db_, [&](Connection& c) {
+            return leased_write(c,
+                                "UPDATE jobs SET state = 'awaiting_input', input = NULL, input_expires_at = $3, "
+                                "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $4 "
+                                "WHERE id = $1 AND state = 'running' AND lease_token = $2",
+                                params_of({id, token, expires_at, now}), id);
+        });
+    }
+
+    Result<JobRecord> provide_input(std::int64_t id, std::string_view input_json, Timestamp now) override {
+        if (input_json.empty()) {
+            return ::gramkit::fail(ErrorCode::invalid_argument, "input must be JSON text", "input");
+        }
+        return with_transaction(db_, [&](Connection& c) -> Result<JobRecord> {
+            GK_ASSIGN_OR_RETURN(JobRecord job, get_job(c, id, /*lock=*/true));
+            if (job.state != JobState::awaiting_input) {
+                return ::gramkit::fail(ErrorCode::failed_precondition,
+                                       job_name(id) + " is not waiting for input (it is " +
+                                           std::string(job_state_text(job.state)) + ")",
+                                       "state");
+            }
+            if (job.input_expires_at && *job.input_expires_at < now) {
+                return ::gramkit::fail(ErrorCode::failed_precondition,
+                                       job_name(id) + " stopped waiting for input (the time ran out)", "state");
+            }
+            GK_TRY(exec(c,
+                        "UPDATE jobs SET state = 'queued', input = $2, input_expires_at = NULL, run_at = $3, "
+                        "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $3 "
+                        "WHERE id = $1",
+                        {id, input_json, now}));
+            return get_job(c, id);
+        });
+    }
+
+    Result<std::size_t> expire_inputs(Timestamp now) override {
+        return with_connection(db_, [&](Connection& c) -> Result<std::size_t> {
+            GK_ASSIGN_OR_RETURN(
+                std::int64_t changed,
+                exec(c,
+                     "UPDATE jobs SET "
+                     "state = CASE WHEN attempts < max_attempts THEN 'failed_retrying' ELSE 'dead' END, "
+                     "run_at = CASE WHEN attempts < max_attempts THEN CAST($1 AS BIGINT) ELSE run_at END, "
+                     "finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE CAST($1 AS BIGINT) END, "
+                     "last_error = $2, input_expires_at = NULL, updated_at = $1 "
+                     "WHERE state = 'awaiting_input' AND input_expires_at < $1",
+                     {now, kInputTimeoutError}));
+            return static_cast<std::size_t>(changed);
+        });
+    }
+
+    Result<CancelledJob> cancel(std::int64_t id, Timestamp now) override {
+        return with_transaction(db_, [&](Connection& c) -> Result<CancelledJob> {
+            GK_ASSIGN_OR_RETURN(JobRecord job, get_job(c, id, /*lock=*/true));
+            if (!job_state_is_live(job.state)) return ::gramkit::fail(illegal_transition(id, job.state, "cancel"));
+            // Clearing the token revokes the lease: a running handler's
+            // later writes match no row.
+            GK_TRY(exec(c,
+                        "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_token = NULL, "
+                        "lease_expires_at = NULL, input_expires_at = NULL, updated_at = $2, finished_at = $2 "
+                        "WHERE id = $1",
+                        {id, now}));
+            GK_ASSIGN_OR_RETURN(JobRecord after, get_job(c, id));
+            return CancelledJob{std::move(after), job.state};
+        });
+    }
+
+    Result<JobRecord> pause(std::int64_t id, Timestamp now) override {
+        return transition(id, "pause", {JobState::queued, JobState::failed_retrying},
+                          "UPDATE jobs SET state = 'paused', updated_at = $2 WHERE id = $1", now);
+    }
+
+    Result<JobRecord> resume(std::int64_t id, Timestamp now) override {
+        return transition(id, "resume", {JobState::paused},
+                          "UPDATE jobs SET state = 'queued', updated_at = $2 WHERE id = $1", now);
+    }
+
+    Result<JobRecord> retry_now(std::int64_t id, Timestamp now) override {
+        // A dead job used up its attempts; retrying it by hand grants a
+        // fresh set. The others still have attempts left.
+        Result<JobRecord> r = transition(id, "retry", {JobState::dead, JobState::failed_retrying, JobState::cancelled},
+                                         "UPDATE jobs SET state = 'queued', run_at = $2, finished_at = NULL, "
+                                         "attempts = CASE WHEN state = 'dead' THEN 0 ELSE attempts END, "
+                                         "updated_at = $2 WHERE id = $1",
+                                         now);
+        if (!r && is_constraint_violation(r.error(), "unique")) {
+            // Back to live while another live job took its idempotency key.
+            return ::gramkit::fail(ErrorCode::conflict,
+                                   "cannot retry " + job_name(id) +
+                                       ": another live job has the same idempotency key",
+                                   "idempotency_key");
+        }
+        return r;
+    }
+
+    Status remove(std::int64_t id) override {
+        return with_connection(db_, [&](Connection& c) -> Status {
+            // The state guard is in the DELETE itself, so a claim racing the
+            // removal cannot slip in between a check and the delete.
+            GK_ASSIGN_OR_RETURN(std::int64_t deleted,
+                                exec(c, "DELETE FROM jobs WHERE id = $1 AND state <> 'running'", {id}));
+            if (deleted > 0) return {};
+            GK_ASSIGN_OR_RETURN(auto job, find_job(c, id));
+            if (!job) return ::gramkit::fail(not_found("job", id));
+            return ::gramkit::fail(ErrorCode::failed_precondition,
+                                   "cannot delete " + job_name(id) + " while it is running; cancel it first", "state");
+        });
+    }
+
+    Result<JobRecord> get(std::int64_t id) override {
+        return with_connection(db_, [&](Connection& c) { return get_job(c, id); });
+    }
+
+    Result<Page<JobRecord>> list(const JobFilter& filter) override {
+        GK_TRY(check_page_limit(filter.limit));
+        SqlParams params;
+        std::string sql =
+            "SELECT " + std::string(kColumns) + " FROM jobs WHERE id > " + params.add(cursor_or_start(filter.after));
+        if (filter.state) sql += " AND state = " + params.add(job_state_text(*filter.state));
+        if (filter.kind) sql += " AND kind = " + params.add(std::string_view(*filter.kind));
+        sql += " ORDER BY id LIMIT " + params.add(static_cast<std::int64_t>(filter.limit + 1));
+        return with_connection(db_, [&](Connection& c) -> Result<Page<JobRecord>> {
+            GK_ASSIGN_OR_RETURN(auto rows, query_rows<JobRecord>(c, sql, params.span(), decode_job));
+            return to_page(std::move(rows), filter.limit, [](const JobRecord& r) { return r.id; });
+        });
+    }
+
+    Result<std::map<std::string, std::int64_t>> count_by_state() override {
+        std::map<std::string, std::int64_t> counts;
+        for (const auto& [state, text] : kJobStateText) counts.emplace(std::string(text), 0);
+        GK_TRY(with_connection(db_, [&](Connection& c) -> Status {
+            return query(c, "SELECT state, COUNT(*) FROM jobs GROUP BY state", std::span<const Param>(), [&](const Row& r) -> Status {
+                counts[r.text(0)] = r.i64(1);
+                return {};
+            });
+        }));
+        return counts;
+    }
+
+private:
+    /// `kind IN ($k, ...)` for a non-empty kinds filter ("" otherwise).
+    static std::string kinds_clause(SqlParams& params, std::span<const std::string> kinds) {
+        if (kinds.empty()) return {};
+        std::string clause = " AND kind IN (";
+        for (std::size_t i = 0; i < kinds.size(); ++i) {
+            if (i > 0) clause += ", ";
+            clause += params.add(std::string_view(kinds[i]));
+        }
+        return clause + ")";
+    }
+
+    Result<std::vector<JobRecord>> claim_postgres(std::string_view owner, std::size_t max, Timestamp expires,
+                                                  Timestamp now, std::span<const std::string> kinds,
+                                                  std::span<const std::int64_t> tokens) {
+        std::string token_array = "{";
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            if (i > 0) token_array += ',';
+            token_array += std::to_string(tokens[i]);
+        }
+        token_array += '}';
+
+        SqlParams params;
+        const std::string p_now = params.add(now);  // $1, as kClaimableWhere expects
+        const std::string p_owner = params.add(owner);
+        const std::string p_expires = params.add(expires);
+        const std::string p_limit = params.add(static_cast<std::int64_t>(max));
+        const std::string p_tokens = params.add(std::string_view(token_array));
+        const std::string kind_filter = kinds_clause(params, kinds);
+        // row_number() may not sit in the same SELECT as FOR UPDATE, hence
+        // the extra level: `locked` locks, `picked` numbers in claim order.
+        const std::string sql =
+            "UPDATE jobs AS j SET state = 'running', attempts = j.attempts + 1, lease_owner = " + p_owner +
+            ", lease_token = t.token, lease_expires_at = " + p_expires + ", updated_at = " + p_now +
+            " FROM (SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS n FROM ("
+            "SELECT id, priority, run_at FROM jobs WHERE " + std::string(kClaimableWhere) + kind_filter +
+            std::string(kClaimOrder) + " LIMIT " + p_limit + " FOR UPDATE SKIP LOCKED) AS locked) AS picked"
+            " JOIN unnest(CAST(" + p_tokens + " AS BIGINT[])) WITH ORDINALITY AS t(token, n) ON t.n = picked.n"
+            " WHERE j.id = picked.id RETURNING " + std::string(kColumnsJ);
+        return with_connection(db_, [&](Connection& c) -> Result<std::vector<JobRecord>> {
+            GK_ASSIGN_OR_RETURN(auto jobs, query_rows<JobRecord>(c, sql, params.span(), decode_job));
+            std::sort(jobs.begin(), jobs.end(), claim_order_less);
+            return jobs;
+        });
+    }
+
+    Result<std::vector<JobRecord>> claim_sqlite(std::string_view owner, std::size_t max, Timestamp expires,
+                                                Timestamp now, std::span<const std::string> kinds,
+                                                std::span<const std::int64_t> tokens) {
+        SqlParams params;
+        params.add(now);  // $1, as kClaimableWhere expects
+        const std::string kind_filter = kinds_clause(params, kinds);
+        const std::string select = "SELECT id FROM jobs WHERE " + std::string(kClaimableWhere) + kind_filter +
+                                   std::string(kClaimOrder) + " LIMIT " +
+                                   params.add(static_cast<std::int64_t>(max));
+        return with_transaction(db_, [&](Connection& c) -> Result<std::vector<JobRecord>> {
+            std::vector<std::int64_t> ids;
+            GK_TRY(query(c, select, params.span(), [&](const Row& r) -> Status {
+                ids.push_back(r.i64(0));
+                return {};
+            }));
+            std::vector<JobRecord> jobs;
+            jobs.reserve(ids.size());
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                GK_TRY(exec(c,
+                            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, "
+                            "lease_token = $3, lease_expires_at = $4, updated_at = $5 WHERE id = $1",
+                            {ids[i], owner, tokens[i], expires, now}));
+                GK_ASSIGN_OR_RETURN(JobRecord job, get_job(c, ids[i]));
+                jobs.push_back(std::move(job));
+            }
+            return jobs;
+        });
+    }
+
+    /// A control transition: locks the row, checks its state is one of
+    /// `allowed` (else `conflict` naming it), runs `update_sql` ($1 = id,
+    /// $2 = now) and returns the new row.
+    Result<JobRecord> transition(std::int64_t id, std::string_view action, std::initializer_list<JobState> allowed,
+                                 std::string_view update_sql, Timestamp now) {
+        return with_transaction(db_, [&](Connection& c) -> Result<JobRecord> {
+            GK_ASSIGN_OR_RETURN(JobRecord job, get_job(c, id, /*lock=*/true));
+            if (!state_in(job.state, allowed)) return ::gramkit::fail(illegal_transition(id, job.state, action));
+            GK_TRY(exec(c, update_sql, {id, now}));
+            return get_job(c, id);
+        });
+    }
+
+    Database& db_;
+};
+
+}  // namespace
+
+std::unique_ptr<JobRepository> make_sql_job_repository(Database& db) {
+    return std::make_unique<SqlJobRepository>(db);
+}
+
+}  // namespace gramkit::storage
