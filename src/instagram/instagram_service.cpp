@@ -31,6 +31,9 @@ net::HttpRequest post_form(std::string url, std::string body, std::string_view r
     r.headers.emplace_back("Content-Type", std::string(kFormContentType));
     r.headers.emplace_back("Referer", std::string(referer));
     r.idempotent = false;  // a login must never be sent twice by the transport
+    // The body may carry the password (enc_password version 0 is plaintext
+    // inside TLS): a redirect is an answer to report, never to follow.
+    r.follow_redirects = false;
     return r;
 }
 

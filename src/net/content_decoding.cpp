@@ -65,6 +65,9 @@ Result<std::string> decode_content(std::string_view content_encoding, std::strin
         if (!coding.empty() && coding != "identity") codings.push_back(std::move(coding));
         pos = comma + 1;
     }
+    // An empty body has nothing to undo (and an empty input is not a valid
+    // zlib stream): bodiless 204/304/429 answers stay answers.
+    if (body.empty()) return std::string();
     std::string data(body);
     // Codings are listed in the order they were applied: undo from the right.
     for (auto it = codings.rbegin(); it != codings.rend(); ++it) {

@@ -45,6 +45,11 @@ std::optional<long long> parse_max_age(std::string_view v) {
 
 bool expired(const StoredCookie& c, Timestamp now) { return c.expires && *c.expires <= now; }
 
+bool is_token_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 }  // namespace
 
 bool domain_matches(std::string_view host, std::string_view domain) {
@@ -81,6 +86,11 @@ std::optional<StoredCookie> parse_set_cookie(std::string_view header_value, cons
     c.name = std::string(trim(pair.substr(0, eq)));
     c.value = std::string(trim(pair.substr(eq + 1)));
     if (c.name.empty()) return std::nullopt;
+    // RFC 6265bis §5.6: name + value over 4096 bytes voids the cookie (and
+    // keeps our Cookie header bounded); a name must be an RFC 9110 token —
+    // spaces or separators in it would be sent back as a different cookie.
+    if (c.name.size() + c.value.size() > kMaxCookieNameValueBytes) return std::nullopt;
+    if (!std::all_of(c.name.begin(), c.name.end(), is_token_char)) return std::nullopt;
 
     std::optional<Timestamp> expires_attr;
     std::optional<Timestamp> max_age_attr;
@@ -97,8 +107,12 @@ std::optional<StoredCookie> parse_set_cookie(std::string_view header_value, cons
             if (auto t = parse_http_date(value)) expires_attr = t;
         } else if (name == "max-age") {
             if (auto secs = parse_max_age(value)) {
-                // §5.2.2: zero or negative means "the earliest representable time".
-                max_age_attr = *secs <= 0 ? Timestamp{} : now + std::chrono::seconds{*secs};
+                // §5.2.2: zero or negative means "the earliest representable
+                // time"; RFC 6265bis caps the lifetime at 400 days (clamped
+                // before the addition, which could overflow otherwise).
+                max_age_attr = *secs <= 0 ? Timestamp{}
+                                          : now + std::min<std::chrono::seconds>(std::chrono::seconds{*secs},
+                                                                                 kMaxCookieLifetime);
             }
         } else if (name == "domain") {
             if (value.starts_with('.')) value.remove_prefix(1);
@@ -113,6 +127,7 @@ std::optional<StoredCookie> parse_set_cookie(std::string_view header_value, cons
     }
 
     c.expires = max_age_attr ? max_age_attr : expires_attr;  // Max-Age wins (§5.3 step 3)
+    if (c.expires && *c.expires > now + kMaxCookieLifetime) c.expires = now + kMaxCookieLifetime;
     if (domain_attr) {
         if (!domain_matches(request_url.host, *domain_attr)) return std::nullopt;
         c.domain = *domain_attr;
@@ -204,8 +219,13 @@ std::string CookieJar::cookie_header_for(const Url& url) const {
         if (a->cookie.path.size() != b->cookie.path.size()) return a->cookie.path.size() > b->cookie.path.size();
         return a->created_seq < b->created_seq;
     });
+    // At most kMaxCookieHeaderBytes: a cookie that would not fit is skipped
+    // (the order of the others is kept), so no jar content can produce a
+    // header Beast refuses to write.
     std::string header;
     for (const Entry* e : matching) {
+        const std::size_t extra = (header.empty() ? 0 : 2) + e->cookie.name.size() + 1 + e->cookie.value.size();
+        if (header.size() + extra > kMaxCookieHeaderBytes) continue;
         if (!header.empty()) header += "; ";
         header += e->cookie.name;
         header += '=';

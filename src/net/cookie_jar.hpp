@@ -5,7 +5,11 @@
 //
 // Not implemented: the public suffix list (a server may set a cookie for a
 // registrable parent such as ".com" if the request host domain-matches it),
-// SameSite enforcement (parsed and ignored), cookie count/size caps.
+// SameSite enforcement (parsed and ignored), cookie count caps.
+//
+// Size and lifetime caps (RFC 6265bis): a Set-Cookie whose name + value
+// exceed 4096 bytes is ignored, an expiry (Max-Age or Expires) is clamped
+// to 400 days from now, and cookie_header_for() sends at most 8 KiB.
 //
 // Mapping to gramkit::Cookie (what the session store persists):
 //   host-only cookie     -> domain "www.example.com"   (no leading dot)
@@ -18,6 +22,8 @@
 // jar's lock is released (so they may call to_cookies()).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +40,13 @@
 
 namespace gramkit::net {
 
+/// RFC 6265bis §5.6: longer name + value pairs are ignored.
+inline constexpr std::size_t kMaxCookieNameValueBytes = 4096;
+/// RFC 6265bis §5.5/§5.6: Max-Age and Expires are clamped to 400 days.
+inline constexpr std::chrono::seconds kMaxCookieLifetime{400LL * 24 * 3600};
+/// cookie_header_for() never returns more than this many bytes.
+inline constexpr std::size_t kMaxCookieHeaderBytes = 8192;
+
 /// One cookie as the jar holds it (RFC 6265 §5.3 storage model, trimmed).
 struct StoredCookie {
     std::string name;
@@ -49,9 +62,12 @@ struct StoredCookie {
 /// Parses one Set-Cookie value received in answer to `request_url`
 /// (§5.2 + §5.3). nullopt when the cookie must be ignored: a control
 /// character other than HTAB anywhere (RFC 6265bis §5.6), no '=' in the
-/// name-value pair, empty name, a Domain the host does not domain-match, or
+/// name-value pair, empty name, a name that is not an RFC 9110 token (space,
+/// separators such as ()<>@,;:\"/[]?={}), name + value over
+/// kMaxCookieNameValueBytes, a Domain the host does not domain-match, or
 /// Secure set over plain http. An expiry in the past is returned as is (it
-/// deletes a stored cookie).
+/// deletes a stored cookie); one beyond now + kMaxCookieLifetime is clamped
+/// to it.
 std::optional<StoredCookie> parse_set_cookie(std::string_view header_value, const Url& request_url, Timestamp now);
 
 /// §5.1.3: `host` equals `domain` or ends with "." + domain (never for IP hosts).
@@ -72,7 +88,9 @@ public:
 
     /// The Cookie header value for a request to `url` ("" when none match):
     /// unexpired cookies whose domain and path match, secure ones only over
-    /// https, longer paths first, then older first.
+    /// https, longer paths first, then older first. A cookie that would make
+    /// the value longer than kMaxCookieHeaderBytes is left out (the rest
+    /// keep their order).
     std::string cookie_header_for(const Url& url) const;
 
     /// Unexpired cookies in the persisted form (see the mapping above).

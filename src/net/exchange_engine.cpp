@@ -52,7 +52,13 @@ namespace {
 struct Connection {
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<TlsStream> tls;
-    beast::flat_buffer buffer;  // bytes read past the last response stay here
+    // Bytes read but not yet parsed; bytes read past the last response stay
+    // here. Bounded (max_size = read_buffer_limit()): Beast 1.74 applies
+    // neither header_limit nor body_limit to chunk-size lines (extensions)
+    // or trailers, so an unbounded buffer lets a server that never ends a
+    // chunk line grow it without limit. Body bytes are moved out into the
+    // message as they are parsed, so the bound only limits in-flight data.
+    beast::flat_buffer buffer;
     SteadyClock::time_point idle_since{};
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
@@ -120,9 +126,30 @@ std::string pool_key(const ExchangeRequest& req) {
 }
 
 // A pooled connection the peer closed (or wrote garbage to) is readable;
-// a healthy idle one is not.
+// a healthy idle one is not. Bytes the server sent after the response end
+// would be read as the NEXT request's response, so any such byte anywhere
+// on the way up disqualifies the connection:
+//   - c.buffer: Beast's read buffer (bytes read past the last message);
+//   - TLS only: SSL_pending / SSL_has_pending (decrypted bytes or a record
+//     OpenSSL has already pulled in) and BIO_pending on the SSL's read BIO,
+//     which is Asio's BIO pair: Asio reads up to 17 KiB from the socket at
+//     a time and writes it into that BIO, so a second TLS record that
+//     arrived together with the first sits there, invisible to poll();
+//   - the socket itself (poll).
+// Asio's ssl::stream has one more input buffer (stream_core::input_), not
+// observable through its API. It can never hold bytes between operations:
+// Asio fills it only when it is empty and OpenSSL wants input, i.e. after
+// OpenSSL drained the BIO (SSL_ERROR_WANT_READ means the BIO had nothing),
+// reads at most 17 KiB (max_tls_record_size) into it and writes it at once
+// into the BIO pair, whose capacity is 17 KiB too (BIO_new_bio_pair(.., 0)
+// = 17 KiB default). So all of it lands in the BIO, which we check.
 bool looks_alive(Connection& c) {
     if (c.buffer.size() != 0) return false;
+    if (c.tls) {
+        SSL* ssl = c.tls->native_handle();
+        if (SSL_pending(ssl) > 0 || SSL_has_pending(ssl) != 0) return false;
+        if (BIO* rbio = SSL_get_rbio(ssl); rbio && BIO_pending(rbio) > 0) return false;
+    }
     pollfd pfd{};
     pfd.fd = c.lowest().socket().native_handle();
     pfd.events = POLLIN;
@@ -155,8 +182,13 @@ struct ExchangeEngine::Impl {
         }
         tls_context.set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
         work.emplace(io.get_executor());
-        const int n = std::max(1, options.io_threads);
-        for (int i = 0; i < n; ++i) threads.emplace_back([this] { io.run(); });
+        // Always exactly one I/O thread, whatever options.io_threads says:
+        // the coroutines use no strand (a resolve timer's handler and its
+        // coroutine, a stream's timer and its operation may not run
+        // concurrently), so more threads would race. One thread drives any
+        // number of concurrent exchanges; the blocking work (retry sleeps,
+        // decoding) runs on the callers' threads.
+        threads.emplace_back([this] { io.run(); });
         return {};
     }
 
@@ -194,6 +226,13 @@ struct ExchangeEngine::Impl {
             std::erase_if(list, [&](const std::unique_ptr<Connection>& c) { return now - c->idle_since >= options.idle_timeout; });
             it = list.empty() ? idle.erase(it) : std::next(it);
         }
+    }
+
+    // Connection::buffer's maximum: one header block plus 64 KiB of slack
+    // for chunk-size lines, trailers and body bytes in flight.
+    std::size_t read_buffer_limit() const {
+        constexpr std::size_t slack = 64u << 10;
+        return std::min(options.max_header_bytes, SIZE_MAX - slack) + slack;
     }
 
     asio::awaitable<ExchangeOutcome> run(ExchangeRequest req);
@@ -279,6 +318,7 @@ asio::awaitable<std::unique_ptr<Connection>> ExchangeEngine::Impl::open(const Ex
     }
 
     auto conn = std::make_unique<Connection>();
+    conn->buffer.max_size(read_buffer_limit());
     auto stream = std::make_unique<beast::tcp_stream>(executor);
     stream->expires_at(connect_budget.until);
     co_await stream->async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
@@ -317,11 +357,23 @@ asio::awaitable<std::unique_ptr<Connection>> ExchangeEngine::Impl::open(const Ex
     const PhaseBudget tls_budget = budget_for("tls", req.timeouts.tls, req);
     conn->tls = std::make_unique<TlsStream>(std::move(*stream), tls_context);
     SSL* ssl_handle = conn->tls->native_handle();
+    // IP vs name is decided by inet_pton (Url::host_is_ip); parse_url lets
+    // no other numeric-looking host through ("127.1", "2130706433"), so a
+    // host is either a strict dotted-quad / IPv6 literal, which OpenSSL's
+    // set1_ip_asc accepts, or a name. Every call must succeed: if none pinned
+    // the identity, OpenSSL would accept any certificate the CA store
+    // trusts, whatever name it was issued for.
+    bool pinned;
     if (req.url.host_is_ip()) {
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), req.url.host.c_str());
+        pinned = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), req.url.host.c_str()) == 1;
     } else {
-        SSL_set_tlsext_host_name(ssl_handle, req.url.host.c_str());  // SNI
-        SSL_set1_host(ssl_handle, req.url.host.c_str());             // hostname verification
+        pinned = SSL_set_tlsext_host_name(ssl_handle, req.url.host.c_str()) == 1  // SNI
+                 && SSL_set1_host(ssl_handle, req.url.host.c_str()) == 1;          // hostname verification
+    }
+    if (!pinned) {
+        out.response = fail(ErrorCode::unavailable, "cannot pin the TLS identity for host " + req.url.host + " (" +
+                                                        origin_peer(req) + ")");
+        co_return nullptr;
     }
     conn->lowest().expires_at(tls_budget.until);
     co_await conn->tls->async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
@@ -461,6 +513,11 @@ asio::awaitable<bool> ExchangeEngine::Impl::exchange(Stream& s, Connection& c, c
         if (ec == http::error::body_limit)
             return Error{ErrorCode::upstream_error, "response body from " + peer + " exceeds max_response_bytes (" +
                                                         std::to_string(options.max_response_bytes) + ")"};
+        if (ec == http::error::buffer_overflow)
+            return Error{ErrorCode::upstream_error,
+                         "response from " + peer + " overflows the read buffer limit (max_header_bytes + 64 KiB = " +
+                             std::to_string(read_buffer_limit()) +
+                             " bytes): a header, chunk-size line or trailer that never ends"};
         if (is_disconnect(ec))
             return Error{ErrorCode::unavailable, "connection closed by " + peer + " before a complete response to " +
                                                      req.method + " " + std::string(req.url.path())};

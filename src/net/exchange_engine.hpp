@@ -7,8 +7,9 @@
 // This header is Beast-free; all Asio/Beast code lives in
 // exchange_engine.cpp, the one heavy translation unit of src/net.
 //
-// Execution model: the engine owns an io_context run by `io_threads`
-// internal threads; perform() launches a coroutine there and blocks the
+// Execution model: the engine owns an io_context run by ONE internal
+// thread (the coroutines use no strand, so a second thread would race);
+// perform() launches a coroutine there and blocks the
 // calling thread on its future. perform() must therefore never be called
 // from one of the engine's own threads (no caller does: it is private to
 // HttpClient).
@@ -70,7 +71,6 @@ struct EngineOptions {
     std::size_t max_header_bytes = 64u << 10;
     std::size_t max_idle_per_host = 4;
     std::chrono::milliseconds idle_timeout{60'000};
-    int io_threads = 1;
 };
 
 class ExchangeEngine {

@@ -43,6 +43,21 @@ void remove_header(Headers& headers, std::string_view name) {
 
 bool same_origin(const Url& a, const Url& b) { return a.scheme == b.scheme && a.host == b.host && a.port == b.port; }
 
+// The only caller headers that follow a redirect to another origin: none of
+// them can carry a credential or a token (X-CSRFToken, X-IG-*, Cookie,
+// Authorization, Proxy-Authorization and custom headers all stay behind).
+// Content-Type is kept only while a body is still sent.
+bool crosses_origin_safely(std::string_view name, bool body_sent) {
+    for (auto safe : {"Accept", "Accept-Language", "Accept-Encoding", "User-Agent"})
+        if (iequals(name, safe)) return true;
+    return body_sent && iequals(name, "Content-Type");
+}
+
+// Longest header value a caller may give. Beast 1.74 throws length_error
+// for a field over ~64 KiB; this leaves room for the jar's cookies (at most
+// kMaxCookieHeaderBytes, cookie_jar.hpp) appended to a caller's Cookie header.
+constexpr std::size_t kMaxHeaderValueBytes = 32u << 10;
+
 double default_random() {
     thread_local std::mt19937_64 engine{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
@@ -80,7 +95,6 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(ClientOptions options) {
     engine_options.max_header_bytes = options.max_header_bytes;
     engine_options.max_idle_per_host = options.pool.max_idle_per_host;
     engine_options.idle_timeout = options.pool.idle_timeout;
-    engine_options.io_threads = options.io_threads;
     GK_ASSIGN_OR_RETURN(auto engine, ExchangeEngine::create(engine_options));
     return std::unique_ptr<HttpClient>(new HttpClient(std::move(options), std::move(engine)));
 }
@@ -107,6 +121,9 @@ Result<HttpResponse> HttpClient::send_unguarded(const HttpRequest& request) {
             return fail(ErrorCode::invalid_argument, "invalid header name '" + name + "'", "headers");
         if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
             return fail(ErrorCode::invalid_argument, "header " + name + " contains CR, LF or NUL", "headers");
+        if (value.size() > kMaxHeaderValueBytes)
+            return fail(ErrorCode::invalid_argument,
+                        "header " + name + " is longer than " + std::to_string(kMaxHeaderValueBytes) + " bytes", "headers");
     }
     if (request.body.size() > options_.max_request_bytes)
         return fail(ErrorCode::invalid_argument,
@@ -124,7 +141,7 @@ Result<HttpResponse> HttpClient::send_unguarded(const HttpRequest& request) {
         GK_ASSIGN_OR_RETURN(HopResult result, send_hop(hop, request, timeouts, deadline));
         RawResponse& raw = result.response;
         const auto location = find_header(raw.headers, "Location");
-        if (is_redirect(raw.status) && location) {
+        if (request.follow_redirects && is_redirect(raw.status) && location) {
             if (redirects >= options_.max_redirects)
                 return fail(ErrorCode::upstream_error, "too many redirects (max_redirects " +
                                                            std::to_string(options_.max_redirects) + "), last from " +
@@ -140,27 +157,38 @@ Result<HttpResponse> HttpClient::send_unguarded(const HttpRequest& request) {
             // turn into a GET without body; 307/308 repeat the request as is.
             const bool to_get = (raw.status == 303 && !iequals(hop.method, "HEAD")) ||
                                 ((raw.status == 301 || raw.status == 302) && iequals(hop.method, "POST"));
-            if (to_get) {
-                hop.method = "GET";
-                hop.body.clear();
-                for (auto name : {"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding"})
-                    remove_header(hop.headers, name);
+            const bool cross_origin = !same_origin(hop.url, *next);
+            // A body written for one origin is not replayed to another: a
+            // cross-origin 307/308 that would repeat it goes back to the
+            // caller as the response, unfollowed.
+            const bool follow = !(cross_origin && !to_get && !hop.body.empty());
+            if (follow) {
+                if (to_get) {
+                    hop.method = "GET";
+                    hop.body.clear();
+                    for (auto name : {"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding"})
+                        remove_header(hop.headers, name);
+                }
+                // Only a safe list of caller headers crosses to another
+                // origin (credentials, CSRF tokens, custom headers do not);
+                // the cookie jar decides cookies per hop on its own.
+                if (cross_origin) {
+                    const bool body_sent = !hop.body.empty();
+                    std::erase_if(hop.headers, [&](const auto& h) { return !crosses_origin_safely(h.first, body_sent); });
+                }
+                hop.url = std::move(*next);
+                ++redirects;
+                continue;
             }
-            // Credentials given for one origin are not handed to another;
-            // the cookie jar decides cookies per hop on its own.
-            if (!same_origin(hop.url, *next)) {
-                remove_header(hop.headers, "Authorization");
-                remove_header(hop.headers, "Cookie");
-                remove_header(hop.headers, "Host");
-            }
-            hop.url = std::move(*next);
-            ++redirects;
-            continue;
         }
 
         HttpResponse response;
         response.status = raw.status;
-        if (auto encoding = find_header(raw.headers, "Content-Encoding"); encoding && !iequals(hop.method, "HEAD")) {
+        // Nothing to decode: HEAD, 204/304 (no body by definition) and any
+        // empty body — an empty gzip/deflate stream is not valid zlib input,
+        // and a bodiless 429 "encoded" by a proxy is still a 429.
+        const bool has_content = !iequals(hop.method, "HEAD") && raw.status != 204 && raw.status != 304 && !raw.body.empty();
+        if (auto encoding = find_header(raw.headers, "Content-Encoding"); encoding && has_content) {
             auto decoded = decode_content(*encoding, raw.body, options_.max_response_bytes);
             if (!decoded)
                 return fail(decoded.error().code, "response from " + hop.url.host_port() + ": " + decoded.error().message);

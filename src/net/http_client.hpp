@@ -49,7 +49,11 @@ struct ClientOptions {
     std::function<void(std::chrono::milliseconds)> sleep;
     /// Uniform sample of [0, 1) for backoff jitter; null = a thread-local PRNG.
     std::function<double()> random;
-    int io_threads = 1;  // threads running the internal io_context
+    /// Ignored: the engine always runs its io_context on exactly one
+    /// thread (its coroutines use no strand; more threads would race).
+    /// Kept so existing code compiles; one thread serves any number of
+    /// concurrent send() calls.
+    int io_threads = 1;
 };
 
 class HttpClient final : public HttpTransport {
@@ -62,7 +66,8 @@ public:
 
     /// Sends `request`, following redirects and retrying per the policy.
     /// Never throws. Errors: invalid_argument (bad URL, method, header,
-    /// proxy or an oversized body), unavailable (DNS, refused, reset, TLS or proxy
+    /// proxy, an oversized body or header, a shorthand numeric host such as
+    /// "127.1"), unavailable (DNS, refused, reset, TLS or proxy
     /// failures), permission_denied (proxy rejected the credentials),
     /// timeout (names the timeout), upstream_error (malformed HTTP, size
     /// limits, redirect loops or https→http downgrades, bad encoding).

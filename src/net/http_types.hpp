@@ -47,13 +47,23 @@ struct Timeouts {
 struct HttpRequest {
     std::string method = "GET";
     std::string url;  // absolute http:// or https:// URL
-    Headers headers;  // sent as given; Host, User-Agent, Accept-Encoding added when absent
+    /// Sent as given (values up to 32 KiB); Host, User-Agent, Accept-Encoding
+    /// added when absent. A redirect to another origin keeps only Accept,
+    /// Accept-Language, Accept-Encoding, User-Agent (and Content-Type while
+    /// a body is still sent).
+    Headers headers;
     std::string body;
     /// Whether the request may be repeated safely; nullopt = by method
     /// (GET, HEAD, OPTIONS, PUT, DELETE are idempotent).
     std::optional<bool> idempotent;
     std::optional<ProxyConfig> proxy;
     std::optional<Timeouts> timeouts;  // nullopt = the client's defaults
+    /// true = 301/302/303/307/308 with a Location are followed (up to
+    /// ClientOptions::max_redirects); false = a 3xx is returned to the
+    /// caller as the response (redirects == 0), never an error. Even when
+    /// true, a cross-origin 307/308 that would re-send a non-empty body is
+    /// returned unfollowed.
+    bool follow_redirects = true;
     /// Read before each hop (Cookie header) and updated from every response,
     /// redirect hops and retried responses included. Not owned.
     CookieJar* cookies = nullptr;

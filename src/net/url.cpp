@@ -1,6 +1,8 @@
 // URL parsing and reference resolution (see url.hpp).
 #include "net/url.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -50,12 +52,33 @@ std::string remove_dot_segments(std::string_view path) {
     return result;
 }
 
+bool is_ipv4(const std::string& host) {
+    in_addr a{};
+    return ::inet_pton(AF_INET, host.c_str(), &a) == 1;
+}
+
+bool is_ipv6(const std::string& host) {
+    in6_addr a{};
+    return ::inet_pton(AF_INET6, host.c_str(), &a) == 1;
+}
+
+// WHATWG URL "ends in a number": the last label (ignoring one trailing
+// dot) is all digits or 0x-hex. Browsers and inet_aton read such hosts as
+// IPv4 in shorthand forms ("127.1", "2130706433", "0x7f.1", "1.2.3").
+bool looks_numeric(std::string_view host) {
+    if (host.ends_with('.')) host.remove_suffix(1);
+    const auto dot = host.rfind('.');
+    std::string_view last = dot == std::string_view::npos ? host : host.substr(dot + 1);
+    if (last.empty()) return false;
+    if (std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); })) return true;
+    if (last.size() >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X'))
+        return std::all_of(last.begin() + 2, last.end(), [](unsigned char c) { return std::isxdigit(c); });
+    return false;
+}
+
 }  // namespace
 
-bool Url::host_is_ip() const noexcept {
-    if (host_is_ipv6()) return true;
-    return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-}
+bool Url::host_is_ip() const noexcept { return host_is_ipv6() ? is_ipv6(host) : is_ipv4(host); }
 
 std::string_view Url::path() const noexcept {
     std::string_view t = target;
@@ -104,7 +127,7 @@ Result<Url> parse_url(std::string_view text) {
             if (after[0] != ':') return fail(ErrorCode::invalid_argument, "unexpected characters after IPv6 literal in URL");
             port_text = after.substr(1);
         }
-        if (host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+        if (host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos || !is_ipv6(std::string(host)))
             return fail(ErrorCode::invalid_argument, "invalid IPv6 literal in URL");
     } else {
         const auto c = authority.rfind(':');
@@ -115,6 +138,12 @@ Result<Url> parse_url(std::string_view text) {
     }
     if (host.empty()) return fail(ErrorCode::invalid_argument, "URL has no host");
     url.host = lower(host);
+    // A numeric-looking host must be a strict dotted-quad: the resolver
+    // would read "127.1" or "2130706433" as an address, but TLS identity
+    // checks (and cookie domain rules) would not recognise it as one.
+    if (!url.host_is_ipv6() && looks_numeric(url.host) && !is_ipv4(url.host))
+        return fail(ErrorCode::invalid_argument,
+                    "numeric host '" + url.host + "' in URL is not a dotted-quad IPv4 address (a.b.c.d)");
     url.port = url.is_https() ? 443 : 80;
     if (authority.find(':', authority.starts_with('[') ? authority.find(']') : 0) != std::string_view::npos) {
         unsigned value = 0;

@@ -21,6 +21,7 @@ struct Url {
 
     bool is_https() const noexcept { return scheme == "https"; }
     bool host_is_ipv6() const noexcept { return host.find(':') != std::string::npos; }
+    /// A valid IPv4 (dotted quad) or IPv6 literal, by inet_pton.
     bool host_is_ip() const noexcept;
     bool has_default_port() const noexcept { return port == (is_https() ? 443 : 80); }
     /// The target without its query.
@@ -38,7 +39,12 @@ struct Url {
 };
 
 /// Parses an absolute http:// or https:// URL. Rejects user info, other
-/// schemes, empty hosts, bad ports and whitespace/control characters.
+/// schemes, empty hosts, bad ports, whitespace/control characters, invalid
+/// IPv6 literals and numeric-looking hosts (last label all digits or
+/// 0x-hex) that are not a strict dotted-quad IPv4 address: "127.1",
+/// "2130706433", "1.2.3", "0x7f.0.0.1", "127.0.0.01" (invalid_argument).
+/// Such shorthands mean an IP to the resolver but not to TLS identity
+/// checks, so they are refused rather than guessed at.
 Result<Url> parse_url(std::string_view text);
 
 /// Resolves `reference` (absolute, scheme-relative, absolute-path,

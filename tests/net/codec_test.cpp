@@ -78,6 +78,14 @@ TEST(ContentDecoding, GzipZlibAndRawDeflate) {
     EXPECT_EQ(decode_content("gzip, deflate", twice, 1 << 20).value(), text);
 }
 
+TEST(ContentDecoding, EmptyBodyIsNotInflated) {
+    for (const char* coding : {"gzip", "deflate", "x-gzip", "gzip, deflate"}) {
+        auto decoded = decode_content(coding, "", 1000);
+        ASSERT_TRUE(decoded) << coding << ": " << decoded.error().message;
+        EXPECT_EQ(*decoded, "");
+    }
+}
+
 TEST(ContentDecoding, ErrorsNameTheProblem) {
     const std::string bomb = testing::compress(std::string(1 << 20, 'a'), testing::Compression::gzip);
     auto limited = decode_content("gzip", bomb, 4096);

@@ -77,6 +77,58 @@ TEST(SetCookieParse, ControlCharactersVoidTheWholeLine) {
     EXPECT_TRUE(parse_set_cookie("a=1;\tPath=/", url("http://h.test/"), now)) << "HTAB is allowed";
 }
 
+// Max-Age=9223372036854775807 used to overflow now + seconds (UB) and come
+// out "expired"; RFC 6265bis clamps every lifetime to 400 days.
+TEST(SetCookieParse, LifetimeIsClampedTo400Days) {
+    const Timestamp now = from_micros(1'700'000'000'000'000);
+    const Timestamp cap = now + std::chrono::hours(24 * 400);
+    for (const char* line : {"a=1; Max-Age=9223372036854775807", "a=1; Max-Age=99999999999999999999999",
+                             "a=1; Max-Age=99999999999", "a=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT",
+                             "a=1; Expires=Wed, 21-Oct-2037 07:28:00 GMT"}) {
+        auto c = parse_set_cookie(line, url("http://h.test/"), now);
+        ASSERT_TRUE(c) << line;
+        ASSERT_TRUE(c->expires) << line;
+        EXPECT_EQ(*c->expires, cap) << line;
+    }
+    auto short_lived = parse_set_cookie("a=1; Max-Age=3600", url("http://h.test/"), now);
+    ASSERT_TRUE(short_lived);
+    EXPECT_EQ(short_lived->expires, now + 3600s) << "shorter lifetimes are untouched";
+}
+
+TEST_F(CookieJarTest, HugeMaxAgeKeepsTheCookie) {
+    const Url origin = url("https://www.instagram.com/");
+    EXPECT_TRUE(jar.set_cookie(origin, "sessionid=s; Max-Age=9223372036854775807"));
+    EXPECT_EQ(jar.cookie_header_for(origin), "sessionid=s");
+    clock->advance(std::chrono::hours(24 * 400) - 1s);
+    EXPECT_EQ(jar.size(), 1u);
+    clock->advance(1s);
+    EXPECT_EQ(jar.size(), 0u);
+}
+
+TEST(SetCookieParse, SizeAndNameLimits) {
+    const Timestamp now{};
+    EXPECT_TRUE(parse_set_cookie("a=" + std::string(4095, 'v'), url("http://h.test/"), now)) << "4096 bytes";
+    EXPECT_FALSE(parse_set_cookie("a=" + std::string(4096, 'v'), url("http://h.test/"), now)) << "4097 bytes";
+    EXPECT_FALSE(parse_set_cookie(std::string(4097, 'n') + "=", url("http://h.test/"), now));
+    for (const char* bad : {"a b=1", "a(b=1", "a\"b=1", "a/b=1", "a,b=1", "a@b=1", "a[b]=1", "a:b=1", "a{b=1"})
+        EXPECT_FALSE(parse_set_cookie(bad, url("http://h.test/"), now)) << bad;
+    for (const char* good : {"csrftoken=x", "ds_user_id=1", "ig-did=2", " padded =3", "a.b!#$%&'*+^`|~=4"})
+        EXPECT_TRUE(parse_set_cookie(good, url("http://h.test/"), now)) << good;
+}
+
+TEST_F(CookieJarTest, CookieHeaderIsCappedKeepingTheOrder) {
+    const Url origin = url("https://www.instagram.com/a/b/c");
+    const std::string big(3000, 'x');
+    EXPECT_TRUE(jar.set_cookie(origin, "p3=" + big + "; Path=/a/b/c"));
+    EXPECT_TRUE(jar.set_cookie(origin, "p2=" + big + "; Path=/a/b"));
+    EXPECT_TRUE(jar.set_cookie(origin, "p1=" + big + "; Path=/a"));  // would pass 8 KiB: skipped
+    EXPECT_TRUE(jar.set_cookie(origin, "small=1; Path=/"));
+    const std::string header = jar.cookie_header_for(origin);
+    EXPECT_LE(header.size(), kMaxCookieHeaderBytes);
+    EXPECT_EQ(header, "p3=" + big + "; p2=" + big + "; small=1");
+    EXPECT_EQ(jar.size(), 4u) << "the cap limits what is sent, not what is stored";
+}
+
 TEST(CookiePaths, DefaultPathAndMatching) {
     EXPECT_EQ(default_cookie_path(""), "/");
     EXPECT_EQ(default_cookie_path("/"), "/");

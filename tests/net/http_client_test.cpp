@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -132,6 +133,16 @@ TEST_F(HttpClientTest, HttpsFailsOnHostnameMismatch) {
     EXPECT_TRUE(server.requests().empty());
 }
 
+TEST_F(HttpClientTest, ShorthandNumericHostsAreRejectedBeforeConnecting) {
+    auto c = client();
+    for (const char* url : {"https://127.1/", "https://2130706433/", "https://1.2.3/", "https://0x7f.0.0.1/"}) {
+        auto response = c->send(get(url));
+        ASSERT_FALSE(response) << url;
+        EXPECT_EQ(response.error().code, ErrorCode::invalid_argument) << url;
+    }
+    EXPECT_TRUE(delays().empty());
+}
+
 TEST_F(HttpClientTest, UnreadableCaFileIsAnInvalidOption) {
     auto o = options();
     o.ca_file = "/nonexistent/ca.pem";
@@ -179,6 +190,50 @@ TEST_F(HttpClientTest, KeepAliveOverTls) {
     EXPECT_EQ(server.connections_accepted(), 1);
 }
 
+// A server that sends a second, unasked-for response right after the first
+// must not have it read as the answer to the next request. Over TLS the
+// extra bytes are invisible to poll(): Asio read both records from the
+// socket at once and parked the second in OpenSSL's read BIO (two records,
+// corked into one segment), or Beast's buffer holds it (one record).
+TEST_F(HttpClientTest, ExtraResponseOverTlsIsNeverReadAsTheNextAnswer) {
+    const std::string first = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst";
+    const std::string evil = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!";
+    for (bool separate_records : {true, false}) {
+        OriginServer server([&](const ReceivedRequest& r) {
+            if (r.target != "/first") return ok("fresh " + r.target);
+            ScriptedReply reply;
+            reply.action = Action::raw_parts_keep_open;
+            if (separate_records) reply.raw_parts = {first, evil};
+            else reply.raw_parts = {first + evil};
+            return reply;
+        }, &certificate());
+        auto c = client();
+        auto one = c->send(get(server.url("/first", "localhost")));
+        ASSERT_TRUE(one) << one.error().message;
+        EXPECT_EQ(one->body, "first");
+        auto two = c->send(get(server.url("/second", "localhost")));
+        ASSERT_TRUE(two) << two.error().message;
+        EXPECT_EQ(two->body, "fresh /second") << (separate_records ? "two TLS records" : "one TLS record");
+        EXPECT_EQ(server.connections_accepted(), 2) << "the connection with unread bytes was not reused";
+    }
+}
+
+TEST_F(HttpClientTest, ExtraResponseOverPlainHttpIsNeverReadAsTheNextAnswer) {
+    OriginServer server([](const ReceivedRequest& r) {
+        if (r.target != "/first") return ok("fresh");
+        ScriptedReply reply;
+        reply.action = Action::raw_parts_keep_open;
+        reply.raw_parts = {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst",
+                           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!"};
+        return reply;
+    });
+    auto c = client();
+    ASSERT_TRUE(c->send(get(server.url("/first"))));
+    auto two = c->send(get(server.url("/second")));
+    ASSERT_TRUE(two) << two.error().message;
+    EXPECT_EQ(two->body, "fresh");
+}
+
 TEST_F(HttpClientTest, IdleTimeoutRetiresPooledConnections) {
     OriginServer first([](const ReceivedRequest&) { return ok("x"); });
     OriginServer second([](const ReceivedRequest&) { return ok("y"); });
@@ -219,6 +274,20 @@ TEST_F(HttpClientTest, ConnectionClosedByServerWhileIdleIsReplacedEvenForPost) {
     EXPECT_EQ(second->body, "ok");
     EXPECT_EQ(liar.connections_accepted(), 2);
     EXPECT_EQ(liar.requests().size(), 2u) << "the POST reached the server exactly once";
+}
+
+// io_threads > 1 raced (no strand): the engine always runs one I/O thread.
+TEST_F(HttpClientTest, IoThreadsIsClampedToOne) {
+    auto threads_now = [] {
+        return std::distance(std::filesystem::directory_iterator("/proc/self/task"), std::filesystem::directory_iterator{});
+    };
+    const auto before = threads_now();
+    auto o = options();
+    o.io_threads = 8;
+    auto c = client(o);
+    EXPECT_EQ(threads_now() - before, 1);
+    OriginServer server([](const ReceivedRequest&) { return ok("x"); });
+    EXPECT_TRUE(c->send(get(server.url("/"))));
 }
 
 TEST_F(HttpClientTest, ConcurrentSendsShareThePool) {
@@ -306,6 +375,96 @@ TEST_F(HttpClientTest, CrossOriginRedirectDropsCallerCredentials) {
     EXPECT_EQ(cross->body, "<none>");
 }
 
+TEST_F(HttpClientTest, FollowRedirectsFalseReturnsThe3xx) {
+    OriginServer server([](const ReceivedRequest& r) {
+        if (r.target == "/moved") return status(302, {{"Location", "/target"}});
+        return ok("followed");
+    });
+    HttpRequest request = get(server.url("/moved"));
+    request.follow_redirects = false;
+    auto response = client()->send(request);
+    ASSERT_TRUE(response) << response.error().message;
+    EXPECT_EQ(response->status, 302);
+    EXPECT_EQ(response->header("Location"), "/target");
+    EXPECT_EQ(response->redirects, 0);
+    EXPECT_EQ(response->final_url, server.url("/moved"));
+    EXPECT_EQ(server.requests().size(), 1u);
+    request.follow_redirects = true;  // the default
+    auto followed = client()->send(request);
+    ASSERT_TRUE(followed);
+    EXPECT_EQ(followed->body, "followed");
+}
+
+TEST_F(HttpClientTest, CrossOrigin307And308DoNotReplayTheBody) {
+    OriginServer other([](const ReceivedRequest& r) { return ok("other got " + r.body); });
+    OriginServer first([&](const ReceivedRequest& r) {
+        if (r.target == "/307") return status(307, {{"Location", other.url("/sink")}});
+        if (r.target == "/308") return status(308, {{"Location", other.url("/sink")}});
+        if (r.target == "/same") return status(307, {{"Location", "/here"}});
+        return ok("same origin got " + r.body);
+    });
+    auto c = client();
+    for (const char* path : {"/307", "/308"}) {
+        HttpRequest post = get(first.url(path));
+        post.method = "POST";
+        post.body = "password=hunter2";
+        post.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+        auto response = c->send(post);
+        ASSERT_TRUE(response) << response.error().message;
+        EXPECT_EQ(response->status, std::string_view(path) == "/307" ? 307 : 308);
+        EXPECT_EQ(response->header("Location"), other.url("/sink"));
+        EXPECT_EQ(response->redirects, 0);
+    }
+    EXPECT_TRUE(other.requests().empty()) << "the body never went to another origin";
+
+    HttpRequest same = get(first.url("/same"));
+    same.method = "POST";
+    same.body = "b=1";
+    auto followed = c->send(same);
+    ASSERT_TRUE(followed);
+    EXPECT_EQ(followed->body, "same origin got b=1") << "same-origin 307 still repeats the body";
+}
+
+TEST_F(HttpClientTest, CrossOriginRedirectKeepsOnlySafeHeaders) {
+    OriginServer other([](const ReceivedRequest&) { return ok("landed"); });
+    OriginServer first([&](const ReceivedRequest& r) {
+        if (r.target == "/form") return status(303, {{"Location", other.url("/after-post")}});
+        return status(302, {{"Location", other.url("/elsewhere")}});
+    });
+    const Headers sent = {{"Authorization", "Bearer t0ken"},  {"Proxy-Authorization", "Basic cHc="},
+                          {"Cookie", "sessionid=s"},           {"X-CSRFToken", "csrf"},
+                          {"X-IG-App-ID", "936619743392459"},  {"X-IG-WWW-Claim", "hmac.claim"},
+                          {"X-Custom", "private"},             {"Host", "spoofed.example"},
+                          {"Accept", "application/json"},      {"Accept-Language", "en-US"},
+                          {"User-Agent", "custom-agent/1"},    {"Content-Type", "text/plain"}};
+    auto c = client();
+    HttpRequest request = get(first.url("/go"));
+    request.headers = sent;
+    ASSERT_TRUE(c->send(request));
+    request.url = first.url("/form");
+    request.method = "POST";
+    request.body = "x=1";
+    ASSERT_TRUE(c->send(request));  // 303: becomes a GET without body
+
+    auto seen = other.requests();
+    ASSERT_EQ(seen.size(), 2u);
+    for (const auto& r : seen) {
+        Headers expected = {{"Accept", "application/json"},
+                            {"Accept-Language", "en-US"},
+                            {"User-Agent", "custom-agent/1"},
+                            {"Host", "127.0.0.1:" + std::to_string(other.port())},
+                            {"Accept-Encoding", "gzip, deflate"}};
+        Headers got;
+        for (const auto& h : r.headers)
+            if (!iequals(h.first, "Content-Length")) got.push_back(h);
+        EXPECT_EQ(got, expected) << r.target;
+        EXPECT_EQ(r.method, "GET");
+        EXPECT_EQ(r.body, "");
+    }
+    // Same-origin hops keep everything.
+    EXPECT_EQ(first.requests().back().header("X-CSRFToken"), "csrf");
+}
+
 // ---- bodies and limits --------------------------------------------------------------------
 
 TEST_F(HttpClientTest, DecodesGzipAndDeflateBodies) {
@@ -321,6 +480,48 @@ TEST_F(HttpClientTest, DecodesGzipAndDeflateBodies) {
     auto deflated = c->send(get(server.url("/deflate")));
     ASSERT_TRUE(deflated) << deflated.error().message;
     EXPECT_EQ(deflated->body, text);
+}
+
+TEST_F(HttpClientTest, EmptyEncodedBodiesAreNotDecoded) {
+    OriginServer server([](const ReceivedRequest& r) {
+        if (r.target == "/429") return status(429, {{"Content-Encoding", "gzip"}});
+        if (r.target == "/204") return status(204, {{"Content-Encoding", "gzip"}});
+        if (r.target == "/304") return status(304, {{"Content-Encoding", "deflate"}});
+        return ok("", {{"Content-Encoding", "gzip"}});
+    });
+    auto o = options();
+    o.retry.retry_on_429 = false;
+    auto c = client(o);
+    for (auto [path, code] : {std::pair{"/429", 429}, {"/204", 204}, {"/304", 304}, {"/200", 200}}) {
+        auto response = c->send(get(server.url(path)));
+        ASSERT_TRUE(response) << path << ": " << response.error().message;
+        EXPECT_EQ(response->status, code);
+        EXPECT_EQ(response->body, "");
+    }
+}
+
+// Beast 1.74 applies neither header_limit nor body_limit to chunk-size
+// lines or trailers: only the bounded read buffer stops these.
+TEST_F(HttpClientTest, EndlessChunkExtensionOrTrailerHitsTheBufferLimit) {
+    for (const char* head : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;x=",
+                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer: "}) {
+        OriginServer server([&](const ReceivedRequest&) {
+            ScriptedReply reply;
+            reply.action = Action::endless;
+            reply.body = head;
+            reply.repeat = std::string(16384, 'a');
+            return reply;
+        });
+        auto o = options();
+        o.max_header_bytes = 4096;
+        auto response = client(o)->send(get(server.url("/")));
+        ASSERT_FALSE(response);
+        EXPECT_EQ(response.error().code, ErrorCode::upstream_error) << response.error().message;
+        EXPECT_NE(response.error().message.find("read buffer limit (max_header_bytes + 64 KiB = 69632 bytes)"),
+                  std::string::npos)
+            << response.error().message;
+        EXPECT_EQ(server.requests().size(), 1u) << "not retried";
+    }
 }
 
 TEST_F(HttpClientTest, SizeLimitsNameTheLimit) {
@@ -630,6 +831,44 @@ TEST_F(HttpClientTest, CookiesSetByResponsesAreSentBack) {
     ASSERT_TRUE(echoed);
     EXPECT_EQ(echoed->body, "extra=1; sessionid=abc; csrftoken=t");
     EXPECT_EQ(jar.to_cookies().size(), 2u);
+}
+
+// Without a cap, ~30 cookies of 4 KB make a Cookie header Beast 1.74 cannot
+// hold (length_error): every later request to the host would fail.
+TEST_F(HttpClientTest, AJarFullOfLargeCookiesStillProducesASendableRequest) {
+    OriginServer server([](const ReceivedRequest& r) {
+        if (r.target == "/set") {
+            Headers set;
+            for (int i = 0; i < 30; ++i)
+                set.emplace_back("Set-Cookie", "big" + std::to_string(i) + "=" + std::string(4000, 'v') + "; Path=/");
+            return ok("set", std::move(set));
+        }
+        return ok(std::to_string(r.header("Cookie").value_or("").size()));
+    });
+    CookieJar jar;
+    auto o = options();
+    o.max_header_bytes = 1u << 20;  // the 30 Set-Cookie lines themselves are ~120 KB
+    auto c = client(o);
+    HttpRequest request = get(server.url("/set"));
+    request.cookies = &jar;
+    ASSERT_TRUE(c->send(request));
+    EXPECT_EQ(jar.size(), 30u);
+    request.url = server.url("/echo");
+    for (int i = 0; i < 2; ++i) {
+        auto echoed = c->send(request);
+        ASSERT_TRUE(echoed) << echoed.error().message;
+        EXPECT_GT(std::stoul(echoed->body), 0u);
+        EXPECT_LE(std::stoul(echoed->body), kMaxCookieHeaderBytes);
+    }
+}
+
+TEST_F(HttpClientTest, OversizedCallerHeaderIsAnInvalidArgument) {
+    HttpRequest request = get("http://127.0.0.1:1/");
+    request.headers = {{"Cookie", std::string(70000, 'c')}};
+    auto response = client()->send(request);
+    ASSERT_FALSE(response);
+    EXPECT_EQ(response.error().code, ErrorCode::invalid_argument);
+    EXPECT_EQ(response.error().details, "headers");
 }
 
 }  // namespace

@@ -51,6 +51,39 @@ TEST(Url, RejectsBadInput) {
     }
 }
 
+// inet_aton-style shorthands mean an IP to the resolver but are not
+// recognised as one by TLS identity checks: refused, not guessed at.
+TEST(Url, RejectsNumericHostsThatAreNotDottedQuads) {
+    for (const char* bad : {"https://127.1/", "https://2130706433/", "https://1.2.3/", "https://0x7f.0.0.1/",
+                            "https://127.0.0.01/", "https://256.0.0.1/", "https://1.2.3.4.5/", "https://127.0.0.1./",
+                            "http://example.0x10/", "http://[1::2::3]/", "http://[::1:]/", "http://[1.2.3.4]/"}) {
+        auto url = parse_url(bad);
+        EXPECT_FALSE(url) << bad;
+        if (!url) {
+            EXPECT_EQ(url.error().code, ErrorCode::invalid_argument) << bad;
+        }
+    }
+    auto shorthand = parse_url("https://127.1/");
+    ASSERT_FALSE(shorthand);
+    EXPECT_NE(shorthand.error().message.find("'127.1'"), std::string::npos) << shorthand.error().message;
+}
+
+TEST(Url, IpOrNameIsDecidedByInetPton) {
+    auto check = [](const char* text, bool ip) {
+        auto url = parse_url(text);
+        ASSERT_TRUE(url) << text << ": " << url.error().message;
+        EXPECT_EQ(url->host_is_ip(), ip) << text;
+    };
+    check("https://127.0.0.1:8443/", true);
+    check("https://0.0.0.0/", true);
+    check("https://[::ffff:127.0.0.1]/", true);
+    check("https://[2001:db8::1]/", true);
+    check("https://localhost/", false);
+    check("https://123.example.com/", false);
+    check("https://1password.com/", false);
+    check("https://1.2.3.example/", false);
+}
+
 TEST(Url, ErrorsDoNotEchoQueryStrings) {
     auto url = parse_url("http://h:99999/?access_token=SECRET");
     ASSERT_FALSE(url);

@@ -3,6 +3,8 @@
 // return, then joins them.
 #include "support/test_servers.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -274,10 +276,14 @@ template <class Stream>
 void serve_http(Stream& stream, OriginServer::State& state, ThreadedServer& server, int connection) {
     beast::flat_buffer buffer;
     for (;;) {
-        http::request<http::string_body> request;
+        // Generous limits: tests send large Cookie headers on purpose.
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(1u << 20);
+        parser.body_limit(64u << 20);
         beast::error_code ec;
-        http::read(stream, buffer, request, ec);
+        http::read(stream, buffer, parser, ec);
         if (ec) return;
+        http::request<http::string_body> request = parser.release();
         ReceivedRequest received;
         received.method = std::string(request.method_string());
         received.target = std::string(request.target());
@@ -293,6 +299,21 @@ void serve_http(Stream& stream, OriginServer::State& state, ThreadedServer& serv
             case ScriptedReply::Action::never_answer: server.wait_for_stop(); return;
             case ScriptedReply::Action::close: return;
             case ScriptedReply::Action::raw: asio::write(stream, asio::buffer(reply.body), ec); return;
+            case ScriptedReply::Action::raw_parts_keep_open: {
+                const int fd = stream.lowest_layer().native_handle();
+                int on = 1, off = 0;
+                ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+                for (const auto& part : reply.raw_parts) {
+                    asio::write(stream, asio::buffer(part), ec);
+                    if (ec) return;
+                }
+                ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);  // flushes
+                continue;
+            }
+            case ScriptedReply::Action::endless:
+                asio::write(stream, asio::buffer(reply.body), ec);
+                while (!ec && !reply.repeat.empty()) asio::write(stream, asio::buffer(reply.repeat), ec);
+                return;
             case ScriptedReply::Action::respond: break;
         }
         http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};

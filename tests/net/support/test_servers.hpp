@@ -54,12 +54,21 @@ struct ScriptedReply {
         never_answer,  // hold the connection silently until the server stops
         close,         // close the connection without a byte
         raw,           // write `body` verbatim, then close
+        // write each of `raw_parts` with its own write (over TLS: its own
+        // record), corked (TCP_CORK) so they leave in one TCP segment, then
+        // keep serving the connection — a server that says more than asked
+        raw_parts_keep_open,
+        // write `body`, then `repeat` over and over until the peer goes
+        // away or the server stops — a response that never ends
+        endless,
     };
     Action action = Action::respond;
     int status = 200;
     Headers headers;
     std::string body;
     bool close_after = false;  // Connection: close
+    std::vector<std::string> raw_parts;  // for raw_parts_keep_open
+    std::string repeat;                  // for endless
 };
 
 using Handler = std::function<ScriptedReply(const ReceivedRequest&)>;
