@@ -18,8 +18,9 @@
 // Builds two ways:
 //  - with clang -fsanitize=fuzzer and -DGRAMKIT_LIBFUZZER: libFuzzer's main
 //    drives LLVMFuzzerTestOneInput (see docs/c-api.md);
-//  - otherwise (g++, CI): the driver main below replays corpus files and
-//    runs a bounded number of deterministic, seeded mutations.
+//  - otherwise (g++, CI): the shared driver (tests/fuzz/driver) replays
+//    corpus files and runs a bounded number of deterministic, seeded
+//    mutations.
 // The harness is a pure C ABI host: it includes only gramkit.h, the C JSON
 // scanner of the C tests and the UTF-8 validator, and uses C++17 so that
 // clang 14 can build it against a library compiled by g++.
@@ -218,25 +219,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 }
 
 #ifndef GRAMKIT_LIBFUZZER
-// ---- the driver for builds without libFuzzer ---------------------------------
+// ---- the driver for builds without libFuzzer (tests/fuzz/driver) ----------
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include "driver/fuzz_driver.hpp"
 
 namespace {
-
-// splitmix64: small, fast, and the same sequence everywhere.
-struct Rng {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
-};
 
 // Tokens that tend to reach interesting paths in a JSON params parser.
 const char* const kDictionary[] = {
@@ -260,160 +247,63 @@ const char* const kValues[] = {
     "[\"x\"]", "[1,2]", "[{}]", "{\"a\":1}", "$a1", "$a2", "$a3", "$p1",
 };
 
-std::string mutate(const std::vector<std::string>& corpus, Rng& rng, std::size_t max_len) {
-    std::string s = corpus[rng.below(corpus.size())];
-    const std::size_t steps = 1 + rng.below(4);
-    for (std::size_t i = 0; i < steps; ++i) {
-        const std::size_t pos = rng.below(s.size() + 1);
-        switch (rng.below(11)) {
-            case 0:  // flip a bit
-                if (!s.empty()) s[rng.below(s.size())] ^= static_cast<char>(1u << rng.below(8));
-                break;
-            case 1:  // replace a byte
-                if (!s.empty()) s[rng.below(s.size())] = static_cast<char>(rng.below(256));
-                break;
-            case 2:  // insert a byte
-                s.insert(pos, 1, static_cast<char>(rng.below(256)));
-                break;
-            case 3:  // erase a range
-                if (!s.empty()) s.erase(rng.below(s.size()), 1 + rng.below(8));
-                break;
-            case 4:  // duplicate a range
-                if (!s.empty()) {
-                    const std::size_t from = rng.below(s.size());
-                    const std::string piece = s.substr(from, 1 + rng.below(32));
-                    s.insert(pos, piece);
-                }
-                break;
-            case 5:  // insert a dictionary token
-                s.insert(pos, kDictionary[rng.below(sizeof kDictionary / sizeof kDictionary[0])]);
-                break;
-            case 6: {  // splice with another entry
-                const std::string& other = corpus[rng.below(corpus.size())];
-                s = s.substr(0, pos) + other.substr(std::min(other.size(), rng.below(other.size() + 1)));
-                break;
-            }
-            case 7:  // change the operation
-                if (!s.empty()) s[0] = static_cast<char>('A' + rng.below(kOpCount));
-                break;
-            case 8:
-            case 9: {  // replace one member's value: keeps the document well-formed more often
-                std::vector<std::size_t> colons;
-                for (std::size_t k = 0; k < s.size(); ++k)
-                    if (s[k] == ':') colons.push_back(k);
-                if (colons.empty()) break;
-                const std::size_t start = colons[rng.below(colons.size())] + 1;
-                std::size_t end = start;
-                int depth = 0;
-                bool in_string = false;
-                for (; end < s.size(); ++end) {
-                    const char c = s[end];
-                    if (in_string) {
-                        if (c == '\\') ++end;
-                        else if (c == '"') in_string = false;
-                    } else if (c == '"') {
-                        in_string = true;
-                    } else if (c == '{' || c == '[') {
-                        ++depth;
-                    } else if (c == '}' || c == ']') {
-                        if (depth-- == 0) break;
-                    } else if (c == ',' && depth == 0) {
-                        break;
-                    }
-                }
-                s.replace(start, std::min(end, s.size()) - start, kValues[rng.below(sizeof kValues / sizeof kValues[0])]);
-                break;
-            }
-            default:  // deep nesting
-                s.insert(pos, std::string(1 + rng.below(200), rng.below(2) ? '[' : '{'));
-                break;
-        }
-        if (s.size() > max_len) s.resize(max_len);
+// Params-specific mutations: change the operation (the first byte selects
+// it), or replace one member's value, which keeps the document well-formed
+// more often than byte edits do.
+void mutate_params(std::string& s, gramkit::fuzz::Rng& rng) {
+    if (rng.below(3) == 0) {
+        if (!s.empty()) s[0] = static_cast<char>('A' + rng.below(kOpCount));
+        return;
     }
-    return s;
-}
-
-bool read_file(const std::filesystem::path& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return true;
-}
-
-int usage() {
-    std::fprintf(stderr,
-                 "usage: params_fuzz [--runs N] [--seed S] [--max-len L] [--verbose] CORPUS_DIR_OR_FILE...\n"
-                 "Replays every corpus file, then runs N seeded mutations of them (default 0).\n");
-    return 2;
+    std::vector<std::size_t> colons;
+    for (std::size_t k = 0; k < s.size(); ++k)
+        if (s[k] == ':') colons.push_back(k);
+    if (colons.empty()) return;
+    const std::size_t start = colons[rng.below(colons.size())] + 1;
+    std::size_t end = start;
+    int depth = 0;
+    bool in_string = false;
+    for (; end < s.size(); ++end) {
+        const char c = s[end];
+        if (in_string) {
+            if (c == '\\') ++end;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            if (depth-- == 0) break;
+        } else if (c == ',' && depth == 0) {
+            break;
+        }
+    }
+    s.replace(start, std::min(end, s.size()) - start, kValues[rng.below(sizeof kValues / sizeof kValues[0])]);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::size_t runs = 0;
-    std::uint64_t seed = 1;
-    std::size_t max_len = 4096;
-    std::vector<std::filesystem::path> inputs;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (arg == "--verbose") {
-            g_verbose = true;
-        } else if ((arg == "--runs" || arg == "--seed" || arg == "--max-len") && i + 1 < argc) {
-            char* end = nullptr;
-            const unsigned long long v = std::strtoull(argv[++i], &end, 10);
-            if (end == nullptr || *end != '\0') return usage();
-            if (arg == "--runs") runs = static_cast<std::size_t>(v);
-            else if (arg == "--seed") seed = v;
-            else max_len = std::max<std::size_t>(1, static_cast<std::size_t>(v));
-        } else if (!arg.empty() && arg[0] == '-') {
-            return usage();
-        } else {
-            inputs.emplace_back(arg);
+    gramkit::fuzz::DriverConfig config;
+    config.name = "params_fuzz";
+    config.default_max_len = 4096;
+    config.dictionary = kDictionary;
+    config.max_nesting = 200;
+    config.extra_mutation = mutate_params;
+    config.extra_flag = [](std::string_view flag) {
+        if (flag != "--verbose") return false;
+        g_verbose = true;
+        return true;
+    };
+    config.after_replay = [](std::size_t files) { std::printf("replayed %zu corpus files (%zu succeeded)\n", files, g_ok); };
+    config.at_end = [] {
+        std::printf("%zu calls, %zu succeeded, no violation\n", g_calls, g_ok);
+        for (int i = 0; i < 15; ++i) {
+            const int code = i == 14 ? GK_ENOMEM : -i;
+            if (g_by_code[i] != 0) std::printf("  %-20s %zu\n", gk_error_name(code), g_by_code[i]);
         }
-    }
-    if (inputs.empty()) return usage();
-
-    std::vector<std::filesystem::path> files;
-    for (const auto& in : inputs) {
-        std::error_code ec;
-        if (std::filesystem::is_directory(in, ec)) {
-            for (const auto& entry : std::filesystem::directory_iterator(in)) {
-                if (entry.is_regular_file()) files.push_back(entry.path());
-            }
-        } else {
-            files.push_back(in);
-        }
-    }
-    std::sort(files.begin(), files.end());  // deterministic order
-    std::vector<std::string> corpus;
-    for (const auto& f : files) {
-        std::string data;
-        if (!read_file(f, data)) {
-            std::fprintf(stderr, "params_fuzz: cannot read %s\n", f.c_str());
-            return 2;
-        }
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-        corpus.push_back(std::move(data));
-    }
-    if (corpus.empty()) {
-        std::fprintf(stderr, "params_fuzz: the corpus is empty\n");
-        return 2;
-    }
-    const std::size_t replayed_ok = g_ok;
-    std::printf("replayed %zu corpus files (%zu succeeded)\n", corpus.size(), replayed_ok);
-
-    Rng rng{seed};
-    for (std::size_t run = 0; run < runs; ++run) {
-        const std::string input = mutate(corpus, rng, max_len);
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
-    }
-    if (runs > 0) std::printf("ran %zu mutations with seed %llu\n", runs, static_cast<unsigned long long>(seed));
-    std::printf("%zu calls, %zu succeeded, no violation\n", g_calls, g_ok);
-    for (int i = 0; i < 15; ++i) {
-        const int code = i == 14 ? GK_ENOMEM : -i;
-        if (g_by_code[i] != 0) std::printf("  %-20s %zu\n", gk_error_name(code), g_by_code[i]);
-    }
-    gk_engine_close(engine());
-    return 0;
+        gk_engine_close(engine());
+    };
+    return gramkit::fuzz::run_driver(argc, argv, LLVMFuzzerTestOneInput, config);
 }
 #endif  // GRAMKIT_LIBFUZZER

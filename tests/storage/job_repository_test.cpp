@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "support/result_assertions.hpp"
 #include "storage/repositories.hpp"
 
 namespace gramkit::storage {
@@ -21,31 +22,6 @@ namespace {
 
 using gramkit::test::StorageBackendTest;
 using namespace std::chrono_literals;
-
-// Fails the test (and returns) when a Result/Status holds an error.
-#define JOB_ASSERT_OK(expr)                                                                     \
-    do {                                                                                        \
-        const auto& job_r_ = (expr);                                                            \
-        ASSERT_TRUE(job_r_.has_value()) << #expr << ": " << job_r_.error().to_string();         \
-    } while (0)
-
-// Declares `lhs` from a Result, failing the test (and returning) on error.
-#define JOB_ASSIGN(lhs, expr) JOB_ASSIGN_IMPL_(GK_CONCAT_(job_t_, __LINE__), lhs, expr)
-#define JOB_ASSIGN_IMPL_(tmp, lhs, expr)                                                        \
-    auto tmp = (expr);                                                                          \
-    ASSERT_TRUE(tmp.has_value()) << #expr << ": " << tmp.error().to_string();                   \
-    lhs = std::move(tmp).value()
-
-// Expects an error with `code`.
-#define JOB_EXPECT_CODE(expr, expected)                                                         \
-    do {                                                                                        \
-        const auto& job_r_ = (expr);                                                            \
-        if (job_r_.has_value()) {                                                               \
-            ADD_FAILURE() << #expr << " unexpectedly succeeded";                                \
-        } else {                                                                                \
-            EXPECT_EQ(job_r_.error().code, (expected)) << job_r_.error().to_string();           \
-        }                                                                                       \
-    } while (0)
 
 constexpr std::int64_t kEpochUs = 1'700'000'000'000'000;
 Timestamp at(std::int64_t seconds) { return from_micros(kEpochUs + seconds * 1'000'000); }
@@ -111,8 +87,8 @@ protected:
 TEST_P(JobRepositoryTest, EnqueueAndGetRoundTrip) {
     NewJobRecord n = new_job(42, "scrape.profile", 5, at(10), 4, "profile:nina");
     n.payload = R"({"username":"nina","max":10})";
-    JOB_ASSIGN(JobRecord created, jobs().enqueue(n));
-    JOB_ASSIGN(JobRecord got, jobs().get(42));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord created, jobs().enqueue(n));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord got, jobs().get(42));
     EXPECT_EQ(created, got);
     EXPECT_EQ(got.id, 42);
     EXPECT_EQ(got.kind, "scrape.profile");
@@ -128,23 +104,23 @@ TEST_P(JobRepositoryTest, EnqueueAndGetRoundTrip) {
     EXPECT_EQ(got.created_at, at(0));
     EXPECT_EQ(got.updated_at, at(0));
     EXPECT_FALSE(got.finished_at);
-    JOB_EXPECT_CODE(jobs().get(43), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().get(43), ErrorCode::not_found);
 }
 
 TEST_P(JobRepositoryTest, EnqueueRejectsBadFieldsAndDuplicateIds) {
     NewJobRecord n = new_job(1);
     n.kind = "";
-    JOB_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
     n = new_job(1);
     n.max_attempts = 0;
-    JOB_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
     n = new_job(1);
     n.payload = "";
-    JOB_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
     n = new_job(1, "noop", 0, at(0), 3, std::string());
-    JOB_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().enqueue(n), ErrorCode::invalid_argument);
 
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1)));
     auto dup = jobs().enqueue(new_job(1, "other"));
     ASSERT_FALSE(dup.has_value());
     EXPECT_EQ(dup.error().code, ErrorCode::conflict);
@@ -152,49 +128,49 @@ TEST_P(JobRepositoryTest, EnqueueRejectsBadFieldsAndDuplicateIds) {
 }
 
 TEST_P(JobRepositoryTest, IdempotencyKeyIsUniqueWhileLiveOnly) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(0), 3, "k")));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(0), 3, "k")));
     auto dup = jobs().enqueue(new_job(2, "noop", 0, at(0), 3, "k"));
     ASSERT_FALSE(dup.has_value());
     EXPECT_EQ(dup.error().code, ErrorCode::conflict);
     EXPECT_EQ(dup.error().details, "1");  // the existing job, for the caller to return
-    JOB_EXPECT_CODE(jobs().get(2), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().get(2), ErrorCode::not_found);
 
     // Still live while running.
-    JOB_ASSIGN(JobRecord running, claim_one("w", at(1)));
-    JOB_EXPECT_CODE(jobs().enqueue(new_job(2, "noop", 0, at(0), 3, "k")), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord running, claim_one("w", at(1)));
+    GK_EXPECT_CODE(jobs().enqueue(new_job(2, "noop", 0, at(0), 3, "k")), ErrorCode::conflict);
 
     // Finished: the key is free again. Jobs without a key never collide.
-    JOB_ASSERT_OK(jobs().complete(1, *running.lease_token, R"({"ok":true})", at(2)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2, "noop", 0, at(0), 3, "k")));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(3)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(4)));
+    GK_ASSERT_OK(jobs().complete(1, *running.lease_token, R"({"ok":true})", at(2)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2, "noop", 0, at(0), 3, "k")));
+    GK_ASSERT_OK(jobs().enqueue(new_job(3)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(4)));
 
     // Retrying the finished job by hand would make two live jobs share the key.
-    JOB_ASSIGN(auto cancelled, jobs().cancel(2, at(3)));
+    GK_ASSERT_OK_AND_ASSIGN(auto cancelled, jobs().cancel(2, at(3)));
     EXPECT_EQ(cancelled.previous, JobState::queued);
-    JOB_ASSERT_OK(jobs().enqueue(new_job(5, "noop", 0, at(0), 3, "k")));
-    JOB_EXPECT_CODE(jobs().retry_now(2, at(4)), ErrorCode::conflict);
-    JOB_ASSIGN(JobRecord still, jobs().get(2));
+    GK_ASSERT_OK(jobs().enqueue(new_job(5, "noop", 0, at(0), 3, "k")));
+    GK_EXPECT_CODE(jobs().retry_now(2, at(4)), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord still, jobs().get(2));
     EXPECT_EQ(still.state, JobState::cancelled);
 }
 
 // --- claiming ------------------------------------------------------------------------
 
 TEST_P(JobRepositoryTest, ClaimOrderIsPriorityThenRunAtThenId) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(5))));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2, "noop", 10, at(8))));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(3, "noop", 10, at(2))));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(4, "noop", 0, at(1))));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(5, "noop", 0, at(1))));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(6, "noop", 99, at(100))));  // not due yet
-    JOB_ASSERT_OK(jobs().enqueue(new_job(7, "noop", -5, at(0))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(5))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2, "noop", 10, at(8))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(3, "noop", 10, at(2))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(4, "noop", 0, at(1))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(5, "noop", 0, at(1))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(6, "noop", 99, at(100))));  // not due yet
+    GK_ASSERT_OK(jobs().enqueue(new_job(7, "noop", -5, at(0))));
 
     // Leases outlast the test, so only job 6 becomes claimable later.
-    JOB_ASSIGN(auto first, jobs().claim("w1", 3, 1000s, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(auto first, jobs().claim("w1", 3, 1000s, at(10)));
     EXPECT_EQ(ids_of(first), (std::vector<std::int64_t>{3, 2, 4}));
-    JOB_ASSIGN(auto rest, jobs().claim("w2", 10, 1000s, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(auto rest, jobs().claim("w2", 10, 1000s, at(10)));
     EXPECT_EQ(ids_of(rest), (std::vector<std::int64_t>{5, 1, 7}));
-    JOB_ASSIGN(auto none, jobs().claim("w3", 10, 30s, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(auto none, jobs().claim("w3", 10, 30s, at(10)));
     EXPECT_TRUE(none.empty());
 
     std::set<std::int64_t> tokens;
@@ -206,56 +182,56 @@ TEST_P(JobRepositoryTest, ClaimOrderIsPriorityThenRunAtThenId) {
         tokens.insert(*j.lease_token);
         EXPECT_EQ(j.lease_expires_at, at(1010));
         EXPECT_EQ(j.updated_at, at(10));
-        JOB_ASSIGN(JobRecord stored, jobs().get(j.id));
+        GK_ASSERT_OK_AND_ASSIGN(JobRecord stored, jobs().get(j.id));
         EXPECT_EQ(stored, j);
     }
     for (const JobRecord& j : rest) tokens.insert(*j.lease_token);
     EXPECT_EQ(tokens.size(), 6u) << "every claimed job gets its own token";
 
     // Exactly at run_at counts as due.
-    JOB_ASSIGN(auto due, jobs().claim("w4", 10, 30s, at(100)));
+    GK_ASSERT_OK_AND_ASSIGN(auto due, jobs().claim("w4", 10, 30s, at(100)));
     EXPECT_EQ(ids_of(due), (std::vector<std::int64_t>{6}));
 }
 
 TEST_P(JobRepositoryTest, ClaimFiltersByKindAndHonoursBatchSize) {
-    for (int i = 1; i <= 6; ++i) JOB_ASSERT_OK(jobs().enqueue(new_job(i, i % 2 ? "odd" : "even")));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(7, "third")));
+    for (int i = 1; i <= 6; ++i) GK_ASSERT_OK(jobs().enqueue(new_job(i, i % 2 ? "odd" : "even")));
+    GK_ASSERT_OK(jobs().enqueue(new_job(7, "third")));
     const std::vector<std::string> even{"even"};
-    JOB_ASSIGN(auto evens, jobs().claim("w", 2, 30s, at(1), even));
+    GK_ASSERT_OK_AND_ASSIGN(auto evens, jobs().claim("w", 2, 30s, at(1), even));
     EXPECT_EQ(ids_of(evens), (std::vector<std::int64_t>{2, 4}));
     const std::vector<std::string> odd_or_third{"odd", "third"};
-    JOB_ASSIGN(auto others, jobs().claim("w", 10, 30s, at(1), odd_or_third));
+    GK_ASSERT_OK_AND_ASSIGN(auto others, jobs().claim("w", 10, 30s, at(1), odd_or_third));
     EXPECT_EQ(ids_of(others), (std::vector<std::int64_t>{1, 3, 5, 7}));
-    JOB_ASSIGN(auto any, jobs().claim("w", 10, 30s, at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(auto any, jobs().claim("w", 10, 30s, at(1)));
     EXPECT_EQ(ids_of(any), (std::vector<std::int64_t>{6}));
 }
 
 TEST_P(JobRepositoryTest, BadArgumentsAreInvalid) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1)));
-    JOB_EXPECT_CODE(jobs().claim("w", 0, 30s, at(1)), ErrorCode::invalid_argument);
-    JOB_EXPECT_CODE(jobs().claim("w", 1001, 30s, at(1)), ErrorCode::invalid_argument);
+    GK_ASSERT_OK(jobs().enqueue(new_job(1)));
+    GK_EXPECT_CODE(jobs().claim("w", 0, 30s, at(1)), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().claim("w", 1001, 30s, at(1)), ErrorCode::invalid_argument);
     const int negative = -1;
-    JOB_EXPECT_CODE(jobs().claim("w", static_cast<std::size_t>(negative), 30s, at(1)), ErrorCode::invalid_argument);
-    JOB_EXPECT_CODE(jobs().claim("", 1, 30s, at(1)), ErrorCode::invalid_argument);
-    JOB_EXPECT_CODE(jobs().claim("w", 1, 0s, at(1)), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().claim("w", static_cast<std::size_t>(negative), 30s, at(1)), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().claim("", 1, 30s, at(1)), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().claim("w", 1, 0s, at(1)), ErrorCode::invalid_argument);
     const std::vector<std::string> empty_kind{""};
-    JOB_EXPECT_CODE(jobs().claim("w", 1, 30s, at(1), empty_kind), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().claim("w", 1, 30s, at(1), empty_kind), ErrorCode::invalid_argument);
     JobFilter f;
     f.limit = 0;
-    JOB_EXPECT_CODE(jobs().list(f), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().list(f), ErrorCode::invalid_argument);
     f.limit = 1001;
-    JOB_EXPECT_CODE(jobs().list(f), ErrorCode::invalid_argument);
-    JOB_ASSIGN(JobRecord job, claim_one("w", at(1)));
-    JOB_EXPECT_CODE(jobs().await_input(1, *job.lease_token, at(1), at(1)), ErrorCode::invalid_argument);
-    JOB_EXPECT_CODE(jobs().set_progress(1, *job.lease_token, "", at(1)), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().list(f), ErrorCode::invalid_argument);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord job, claim_one("w", at(1)));
+    GK_EXPECT_CODE(jobs().await_input(1, *job.lease_token, at(1), at(1)), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(jobs().set_progress(1, *job.lease_token, "", at(1)), ErrorCode::invalid_argument);
     // Nothing above changed the job.
-    JOB_ASSIGN(JobRecord after, jobs().get(1));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord after, jobs().get(1));
     EXPECT_EQ(after, job);
 }
 
 TEST_P(JobRepositoryTest, ConcurrentClaimersNeverShareAJob) {
     constexpr int kJobs = 240, kThreads = 8;
-    for (int i = 1; i <= kJobs; ++i) JOB_ASSERT_OK(jobs().enqueue(new_job(i, "noop", i % 7)));
+    for (int i = 1; i <= kJobs; ++i) GK_ASSERT_OK(jobs().enqueue(new_job(i, "noop", i % 7)));
     std::mutex mu;
     std::map<std::int64_t, int> times_claimed;
     std::latch start(kThreads);
@@ -282,7 +258,7 @@ TEST_P(JobRepositoryTest, ConcurrentClaimersNeverShareAJob) {
     for (auto& thread : threads) thread.join();
     EXPECT_EQ(times_claimed.size(), static_cast<std::size_t>(kJobs));
     for (const auto& [id, n] : times_claimed) EXPECT_EQ(n, 1) << "job " << id;
-    JOB_ASSIGN(auto counts, jobs().count_by_state());
+    GK_ASSERT_OK_AND_ASSIGN(auto counts, jobs().count_by_state());
     EXPECT_EQ(counts["running"], kJobs);
     EXPECT_EQ(counts["queued"], 0);
 }
@@ -290,92 +266,92 @@ TEST_P(JobRepositoryTest, ConcurrentClaimersNeverShareAJob) {
 // --- leases --------------------------------------------------------------------------
 
 TEST_P(JobRepositoryTest, ExpiredLeaseIsReclaimedAndTheZombieIsRejected) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1)));
-    JOB_ASSIGN(JobRecord first, claim_one("zombie", at(0), 10s));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord first, claim_one("zombie", at(0), 10s));
     // Not expired yet (and not at the boundary): nobody else gets it.
-    JOB_ASSIGN(auto early, jobs().claim("rescuer", 5, 10s, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(auto early, jobs().claim("rescuer", 5, 10s, at(10)));
     EXPECT_TRUE(early.empty());
 
-    JOB_ASSIGN(JobRecord second, claim_one("rescuer", at(11), 10s));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord second, claim_one("rescuer", at(11), 10s));
     EXPECT_EQ(second.id, 1);
     EXPECT_EQ(second.lease_owner, "rescuer");
     EXPECT_EQ(second.attempts, 2);
     EXPECT_NE(second.lease_token, first.lease_token);
 
     const std::int64_t stale = *first.lease_token;
-    JOB_EXPECT_CODE(jobs().heartbeat(1, stale, at(100)), ErrorCode::conflict);
-    JOB_EXPECT_CODE(jobs().set_progress(1, stale, R"({"page":9})", at(12)), ErrorCode::conflict);
-    JOB_EXPECT_CODE(jobs().complete(1, stale, R"({"zombie":true})", at(12)), ErrorCode::conflict);
-    JOB_EXPECT_CODE(jobs().fail(1, stale, "zombie", at(50), at(12)), ErrorCode::conflict);
-    JOB_EXPECT_CODE(jobs().await_input(1, stale, at(50), at(12)), ErrorCode::conflict);
-    JOB_ASSIGN(JobRecord untouched, jobs().get(1));
+    GK_EXPECT_CODE(jobs().heartbeat(1, stale, at(100)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().set_progress(1, stale, R"({"page":9})", at(12)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().complete(1, stale, R"({"zombie":true})", at(12)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().fail(1, stale, "zombie", at(50), at(12)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().await_input(1, stale, at(50), at(12)), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord untouched, jobs().get(1));
     EXPECT_EQ(untouched, second);
 
-    JOB_ASSERT_OK(jobs().set_progress(1, *second.lease_token, R"({"page":1})", at(13)));
-    JOB_ASSERT_OK(jobs().complete(1, *second.lease_token, R"({"items":3})", at(14)));
-    JOB_ASSIGN(JobRecord done, jobs().get(1));
+    GK_ASSERT_OK(jobs().set_progress(1, *second.lease_token, R"({"page":1})", at(13)));
+    GK_ASSERT_OK(jobs().complete(1, *second.lease_token, R"({"items":3})", at(14)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord done, jobs().get(1));
     EXPECT_EQ(done.state, JobState::succeeded);
     EXPECT_EQ(done.result, R"({"items":3})");
     EXPECT_EQ(done.progress, R"({"page":1})");
     EXPECT_EQ(done.finished_at, at(14));
     EXPECT_FALSE(done.lease_token || done.lease_expires_at || done.lease_owner);
     // Finished: even the rightful token is refused now, and it is never claimed again.
-    JOB_EXPECT_CODE(jobs().complete(1, *second.lease_token, std::nullopt, at(15)), ErrorCode::conflict);
-    JOB_ASSIGN(auto later, jobs().claim("w", 5, 10s, at(1000)));
+    GK_EXPECT_CODE(jobs().complete(1, *second.lease_token, std::nullopt, at(15)), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(auto later, jobs().claim("w", 5, 10s, at(1000)));
     EXPECT_TRUE(later.empty());
     // Unknown jobs are not_found, not conflicts.
-    JOB_EXPECT_CODE(jobs().heartbeat(99, stale, at(100)), ErrorCode::not_found);
-    JOB_EXPECT_CODE(jobs().complete(99, stale, std::nullopt, at(100)), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().heartbeat(99, stale, at(100)), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().complete(99, stale, std::nullopt, at(100)), ErrorCode::not_found);
 }
 
 TEST_P(JobRepositoryTest, HeartbeatExtendsTheLease) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1)));
-    JOB_ASSIGN(JobRecord job, claim_one("w", at(0), 10s));
-    JOB_ASSERT_OK(jobs().heartbeat(1, *job.lease_token, at(60)));
-    JOB_ASSIGN(auto stolen, jobs().claim("other", 5, 10s, at(30)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord job, claim_one("w", at(0), 10s));
+    GK_ASSERT_OK(jobs().heartbeat(1, *job.lease_token, at(60)));
+    GK_ASSERT_OK_AND_ASSIGN(auto stolen, jobs().claim("other", 5, 10s, at(30)));
     EXPECT_TRUE(stolen.empty());
-    JOB_ASSIGN(JobRecord got, jobs().get(1));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord got, jobs().get(1));
     EXPECT_EQ(got.lease_expires_at, at(60));
     // A lease that expired but was not re-claimed still belongs to its holder.
-    JOB_ASSERT_OK(jobs().heartbeat(1, *job.lease_token, at(200)));
-    JOB_EXPECT_CODE(jobs().heartbeat(1, *job.lease_token ^ 1, at(300)), ErrorCode::conflict);
+    GK_ASSERT_OK(jobs().heartbeat(1, *job.lease_token, at(200)));
+    GK_EXPECT_CODE(jobs().heartbeat(1, *job.lease_token ^ 1, at(300)), ErrorCode::conflict);
 }
 
 // --- failures and retries ------------------------------------------------------------
 
 TEST_P(JobRepositoryTest, FailRetriesUntilMaxAttemptsThenDead) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "flaky", 0, at(0), 3)));
-    JOB_ASSIGN(JobRecord a1, claim_one("w", at(0)));
-    JOB_ASSERT_OK(jobs().fail(1, *a1.lease_token, "boom 1", at(20), at(1)));
-    JOB_ASSIGN(JobRecord r1, jobs().get(1));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "flaky", 0, at(0), 3)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord a1, claim_one("w", at(0)));
+    GK_ASSERT_OK(jobs().fail(1, *a1.lease_token, "boom 1", at(20), at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord r1, jobs().get(1));
     EXPECT_EQ(r1.state, JobState::failed_retrying);
     EXPECT_EQ(r1.run_at, at(20));
     EXPECT_EQ(r1.attempts, 1);
     EXPECT_EQ(r1.last_error, "boom 1");
     EXPECT_FALSE(r1.lease_token || r1.finished_at);
-    JOB_ASSIGN(auto too_early, jobs().claim("w", 5, 30s, at(19)));
+    GK_ASSERT_OK_AND_ASSIGN(auto too_early, jobs().claim("w", 5, 30s, at(19)));
     EXPECT_TRUE(too_early.empty());
 
-    JOB_ASSIGN(JobRecord a2, claim_one("w", at(20)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord a2, claim_one("w", at(20)));
     EXPECT_EQ(a2.attempts, 2);
-    JOB_ASSERT_OK(jobs().fail(1, *a2.lease_token, "boom 2", at(40), at(21)));
-    JOB_ASSIGN(JobRecord a3, claim_one("w", at(40)));
+    GK_ASSERT_OK(jobs().fail(1, *a2.lease_token, "boom 2", at(40), at(21)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord a3, claim_one("w", at(40)));
     EXPECT_EQ(a3.attempts, 3);
     // The last attempt failed: dead although a retry time was offered.
-    JOB_ASSERT_OK(jobs().fail(1, *a3.lease_token, "boom 3", at(60), at(41)));
-    JOB_ASSIGN(JobRecord dead, jobs().get(1));
+    GK_ASSERT_OK(jobs().fail(1, *a3.lease_token, "boom 3", at(60), at(41)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord dead, jobs().get(1));
     EXPECT_EQ(dead.state, JobState::dead);
     EXPECT_EQ(dead.attempts, 3);
     EXPECT_EQ(dead.last_error, "boom 3");
     EXPECT_EQ(dead.finished_at, at(41));
-    JOB_ASSIGN(auto never, jobs().claim("w", 5, 30s, at(1000)));
+    GK_ASSERT_OK_AND_ASSIGN(auto never, jobs().claim("w", 5, 30s, at(1000)));
     EXPECT_TRUE(never.empty());
 
     // Without a retry time a failure is final at once.
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2, "fatal", 0, at(0), 5)));
-    JOB_ASSIGN(JobRecord b1, claim_one("w", at(50)));
-    JOB_ASSERT_OK(jobs().fail(2, *b1.lease_token, "bad payload", std::nullopt, at(51)));
-    JOB_ASSIGN(JobRecord b, jobs().get(2));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2, "fatal", 0, at(0), 5)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord b1, claim_one("w", at(50)));
+    GK_ASSERT_OK(jobs().fail(2, *b1.lease_token, "bad payload", std::nullopt, at(51)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord b, jobs().get(2));
     EXPECT_EQ(b.state, JobState::dead);
     EXPECT_EQ(b.attempts, 1);
 }
@@ -383,61 +359,61 @@ TEST_P(JobRepositoryTest, FailRetriesUntilMaxAttemptsThenDead) {
 // --- waiting for input ------------------------------------------------------------
 
 TEST_P(JobRepositoryTest, AwaitInputThenProvideInputRequeues) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "login", 0, at(0), 2)));
-    JOB_ASSIGN(JobRecord job, claim_one("w", at(0)));
-    JOB_EXPECT_CODE(jobs().provide_input(1, R"({"code":"123456"})", at(1)), ErrorCode::failed_precondition);
-    JOB_ASSERT_OK(jobs().await_input(1, *job.lease_token, at(300), at(1)));
-    JOB_ASSIGN(JobRecord waiting, jobs().get(1));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "login", 0, at(0), 2)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord job, claim_one("w", at(0)));
+    GK_EXPECT_CODE(jobs().provide_input(1, R"({"code":"123456"})", at(1)), ErrorCode::failed_precondition);
+    GK_ASSERT_OK(jobs().await_input(1, *job.lease_token, at(300), at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord waiting, jobs().get(1));
     EXPECT_EQ(waiting.state, JobState::awaiting_input);
     EXPECT_EQ(waiting.input_expires_at, at(300));
     EXPECT_FALSE(waiting.lease_token || waiting.lease_owner || waiting.lease_expires_at);
     // The old lease cannot write, and nothing claims a waiting job.
-    JOB_EXPECT_CODE(jobs().complete(1, *job.lease_token, std::nullopt, at(2)), ErrorCode::conflict);
-    JOB_ASSIGN(auto none, jobs().claim("w", 5, 30s, at(10)));
+    GK_EXPECT_CODE(jobs().complete(1, *job.lease_token, std::nullopt, at(2)), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(auto none, jobs().claim("w", 5, 30s, at(10)));
     EXPECT_TRUE(none.empty());
 
-    JOB_ASSIGN(JobRecord queued, jobs().provide_input(1, R"({"code":"123456"})", at(20)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord queued, jobs().provide_input(1, R"({"code":"123456"})", at(20)));
     EXPECT_EQ(queued.state, JobState::queued);
     EXPECT_EQ(queued.input, R"({"code":"123456"})");
     EXPECT_EQ(queued.run_at, at(20));
     EXPECT_EQ(queued.attempts, 0);  // the wait was part of the first attempt
     EXPECT_FALSE(queued.input_expires_at);
-    JOB_EXPECT_CODE(jobs().provide_input(1, R"({"code":"1"})", at(21)), ErrorCode::failed_precondition);
-    JOB_ASSIGN(JobRecord resumed, claim_one("w", at(21)));
+    GK_EXPECT_CODE(jobs().provide_input(1, R"({"code":"1"})", at(21)), ErrorCode::failed_precondition);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord resumed, claim_one("w", at(21)));
     EXPECT_EQ(resumed.attempts, 1);
     EXPECT_EQ(resumed.input, R"({"code":"123456"})");
-    JOB_EXPECT_CODE(jobs().provide_input(99, "{}", at(21)), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().provide_input(99, "{}", at(21)), ErrorCode::not_found);
 }
 
 TEST_P(JobRepositoryTest, ExpireInputsRetriesOrKillsWaitingJobs) {
     // 1: attempts left → failed_retrying; 2: last attempt → dead; 3: not expired.
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "login", 0, at(0), 3)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2, "login", 0, at(0), 1)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(3, "login", 0, at(0), 3)));
-    JOB_ASSIGN(auto claimed, jobs().claim("w", 3, 30s, at(0)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "login", 0, at(0), 3)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2, "login", 0, at(0), 1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(3, "login", 0, at(0), 3)));
+    GK_ASSERT_OK_AND_ASSIGN(auto claimed, jobs().claim("w", 3, 30s, at(0)));
     ASSERT_EQ(ids_of(claimed), (std::vector<std::int64_t>{1, 2, 3}));
-    JOB_ASSERT_OK(jobs().await_input(1, *claimed[0].lease_token, at(100), at(1)));
-    JOB_ASSERT_OK(jobs().await_input(2, *claimed[1].lease_token, at(100), at(1)));
-    JOB_ASSERT_OK(jobs().await_input(3, *claimed[2].lease_token, at(500), at(1)));
+    GK_ASSERT_OK(jobs().await_input(1, *claimed[0].lease_token, at(100), at(1)));
+    GK_ASSERT_OK(jobs().await_input(2, *claimed[1].lease_token, at(100), at(1)));
+    GK_ASSERT_OK(jobs().await_input(3, *claimed[2].lease_token, at(500), at(1)));
 
-    JOB_ASSIGN(std::size_t at_expiry, jobs().expire_inputs(at(100)));
+    GK_ASSERT_OK_AND_ASSIGN(std::size_t at_expiry, jobs().expire_inputs(at(100)));
     EXPECT_EQ(at_expiry, 0u) << "the expiry instant itself is still in time";
-    JOB_EXPECT_CODE(jobs().provide_input(1, "{}", at(101)), ErrorCode::failed_precondition);
-    JOB_ASSIGN(std::size_t expired, jobs().expire_inputs(at(101)));
+    GK_EXPECT_CODE(jobs().provide_input(1, "{}", at(101)), ErrorCode::failed_precondition);
+    GK_ASSERT_OK_AND_ASSIGN(std::size_t expired, jobs().expire_inputs(at(101)));
     EXPECT_EQ(expired, 2u);
 
-    JOB_ASSIGN(JobRecord j1, jobs().get(1));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord j1, jobs().get(1));
     EXPECT_EQ(j1.state, JobState::failed_retrying);
     EXPECT_EQ(j1.run_at, at(101));
     EXPECT_EQ(j1.last_error, "input not provided in time");
     EXPECT_FALSE(j1.input_expires_at || j1.finished_at);
-    JOB_ASSIGN(JobRecord j2, jobs().get(2));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord j2, jobs().get(2));
     EXPECT_EQ(j2.state, JobState::dead);
     EXPECT_EQ(j2.last_error, "input not provided in time");
     EXPECT_EQ(j2.finished_at, at(101));
-    JOB_ASSIGN(JobRecord j3, jobs().get(3));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord j3, jobs().get(3));
     EXPECT_EQ(j3.state, JobState::awaiting_input);
-    JOB_ASSIGN(std::size_t again, jobs().expire_inputs(at(101)));
+    GK_ASSERT_OK_AND_ASSIGN(std::size_t again, jobs().expire_inputs(at(101)));
     EXPECT_EQ(again, 0u);
 }
 
@@ -445,12 +421,12 @@ TEST_P(JobRepositoryTest, ExpireInputsRetriesOrKillsWaitingJobs) {
 
 TEST_P(JobRepositoryTest, CancelFromEveryLiveStateAndNotAfter) {
     // queued, running, failed_retrying, paused, awaiting_input
-    for (int i = 1; i <= 5; ++i) JOB_ASSERT_OK(jobs().enqueue(new_job(i, "noop", 10 - i)));
-    JOB_ASSIGN(auto claimed, jobs().claim("w", 3, 30s, at(1)));  // 1, 2, 3
+    for (int i = 1; i <= 5; ++i) GK_ASSERT_OK(jobs().enqueue(new_job(i, "noop", 10 - i)));
+    GK_ASSERT_OK_AND_ASSIGN(auto claimed, jobs().claim("w", 3, 30s, at(1)));  // 1, 2, 3
     ASSERT_EQ(ids_of(claimed), (std::vector<std::int64_t>{1, 2, 3}));
-    JOB_ASSERT_OK(jobs().fail(3, *claimed[2].lease_token, "later", at(50), at(2)));
-    JOB_ASSERT_OK(jobs().await_input(1, *claimed[0].lease_token, at(50), at(2)));
-    JOB_ASSERT_OK(jobs().pause(4, at(2)));
+    GK_ASSERT_OK(jobs().fail(3, *claimed[2].lease_token, "later", at(50), at(2)));
+    GK_ASSERT_OK(jobs().await_input(1, *claimed[0].lease_token, at(50), at(2)));
+    GK_ASSERT_OK(jobs().pause(4, at(2)));
 
     const std::map<std::int64_t, JobState> before{{1, JobState::awaiting_input},
                                                   {2, JobState::running},
@@ -458,115 +434,115 @@ TEST_P(JobRepositoryTest, CancelFromEveryLiveStateAndNotAfter) {
                                                   {4, JobState::paused},
                                                   {5, JobState::queued}};
     for (const auto& [id, state] : before) {
-        JOB_ASSIGN(CancelledJob c, jobs().cancel(id, at(3)));
+        GK_ASSERT_OK_AND_ASSIGN(CancelledJob c, jobs().cancel(id, at(3)));
         EXPECT_EQ(c.previous, state) << "job " << id;
         EXPECT_EQ(c.job.state, JobState::cancelled);
         EXPECT_EQ(c.job.finished_at, at(3));
         EXPECT_FALSE(c.job.lease_token);
     }
     // The running job's handler lost its lease.
-    JOB_EXPECT_CODE(jobs().complete(2, *claimed[1].lease_token, std::nullopt, at(4)), ErrorCode::conflict);
-    JOB_EXPECT_CODE(jobs().heartbeat(2, *claimed[1].lease_token, at(40)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().complete(2, *claimed[1].lease_token, std::nullopt, at(4)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().heartbeat(2, *claimed[1].lease_token, at(40)), ErrorCode::conflict);
     // Ended jobs cannot be cancelled; the error names the state.
     auto again = jobs().cancel(5, at(4));
     ASSERT_FALSE(again.has_value());
     EXPECT_EQ(again.error().code, ErrorCode::conflict);
     EXPECT_NE(again.error().message.find("cancelled"), std::string::npos) << again.error().message;
-    JOB_EXPECT_CODE(jobs().cancel(99, at(4)), ErrorCode::not_found);
-    JOB_ASSIGN(auto none, jobs().claim("w", 10, 30s, at(1000)));
+    GK_EXPECT_CODE(jobs().cancel(99, at(4)), ErrorCode::not_found);
+    GK_ASSERT_OK_AND_ASSIGN(auto none, jobs().claim("w", 10, 30s, at(1000)));
     EXPECT_TRUE(none.empty());
 }
 
 TEST_P(JobRepositoryTest, PauseResumeAndTheirIllegalCases) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(5))));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2)));
-    JOB_ASSIGN(JobRecord paused, jobs().pause(1, at(1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(5))));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord paused, jobs().pause(1, at(1)));
     EXPECT_EQ(paused.state, JobState::paused);
     EXPECT_EQ(paused.updated_at, at(1));
-    JOB_EXPECT_CODE(jobs().pause(1, at(1)), ErrorCode::conflict);
-    JOB_ASSIGN(auto claimed, jobs().claim("w", 10, 30s, at(10)));
+    GK_EXPECT_CODE(jobs().pause(1, at(1)), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(auto claimed, jobs().claim("w", 10, 30s, at(10)));
     EXPECT_EQ(ids_of(claimed), (std::vector<std::int64_t>{2}));
     auto pause_running = jobs().pause(2, at(11));
     ASSERT_FALSE(pause_running.has_value());
     EXPECT_EQ(pause_running.error().code, ErrorCode::conflict);
     EXPECT_NE(pause_running.error().message.find("running"), std::string::npos);
-    JOB_EXPECT_CODE(jobs().resume(2, at(11)), ErrorCode::conflict);
+    GK_EXPECT_CODE(jobs().resume(2, at(11)), ErrorCode::conflict);
 
-    JOB_ASSIGN(JobRecord resumed, jobs().resume(1, at(12)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord resumed, jobs().resume(1, at(12)));
     EXPECT_EQ(resumed.state, JobState::queued);
     EXPECT_EQ(resumed.run_at, at(5));
-    JOB_EXPECT_CODE(jobs().resume(1, at(12)), ErrorCode::conflict);
-    JOB_ASSIGN(auto now_claimed, jobs().claim("w", 10, 30s, at(12)));
+    GK_EXPECT_CODE(jobs().resume(1, at(12)), ErrorCode::conflict);
+    GK_ASSERT_OK_AND_ASSIGN(auto now_claimed, jobs().claim("w", 10, 30s, at(12)));
     EXPECT_EQ(ids_of(now_claimed), (std::vector<std::int64_t>{1}));
 
     // A job waiting to retry can be paused too, and keeps its retry time.
-    JOB_ASSERT_OK(jobs().fail(1, *now_claimed[0].lease_token, "x", at(90), at(13)));
-    JOB_ASSERT_OK(jobs().pause(1, at(14)));
-    JOB_ASSIGN(JobRecord back, jobs().resume(1, at(15)));
+    GK_ASSERT_OK(jobs().fail(1, *now_claimed[0].lease_token, "x", at(90), at(13)));
+    GK_ASSERT_OK(jobs().pause(1, at(14)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord back, jobs().resume(1, at(15)));
     EXPECT_EQ(back.run_at, at(90));
-    JOB_EXPECT_CODE(jobs().pause(99, at(1)), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().pause(99, at(1)), ErrorCode::not_found);
 }
 
 TEST_P(JobRepositoryTest, RetryNowFromDeadFailedAndCancelled) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(0), 1)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2, "noop", 0, at(0), 3)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(3)));
-    JOB_ASSIGN(auto claimed, jobs().claim("w", 2, 30s, at(1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "noop", 0, at(0), 1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2, "noop", 0, at(0), 3)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(3)));
+    GK_ASSERT_OK_AND_ASSIGN(auto claimed, jobs().claim("w", 2, 30s, at(1)));
     ASSERT_EQ(ids_of(claimed), (std::vector<std::int64_t>{1, 2}));
-    JOB_ASSERT_OK(jobs().fail(1, *claimed[0].lease_token, "dead now", at(50), at(2)));
-    JOB_ASSERT_OK(jobs().fail(2, *claimed[1].lease_token, "retry later", at(500), at(2)));
-    JOB_ASSERT_OK(jobs().cancel(3, at(2)));
+    GK_ASSERT_OK(jobs().fail(1, *claimed[0].lease_token, "dead now", at(50), at(2)));
+    GK_ASSERT_OK(jobs().fail(2, *claimed[1].lease_token, "retry later", at(500), at(2)));
+    GK_ASSERT_OK(jobs().cancel(3, at(2)));
 
-    JOB_ASSIGN(JobRecord r1, jobs().retry_now(1, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord r1, jobs().retry_now(1, at(10)));
     EXPECT_EQ(r1.state, JobState::queued);
     EXPECT_EQ(r1.attempts, 0);
     EXPECT_EQ(r1.run_at, at(10));
     EXPECT_FALSE(r1.finished_at);
     EXPECT_EQ(r1.last_error, "dead now");  // kept for the operator
-    JOB_ASSIGN(JobRecord r2, jobs().retry_now(2, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord r2, jobs().retry_now(2, at(10)));
     EXPECT_EQ(r2.state, JobState::queued);
     EXPECT_EQ(r2.attempts, 1);
     EXPECT_EQ(r2.run_at, at(10));
-    JOB_ASSIGN(JobRecord r3, jobs().retry_now(3, at(10)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord r3, jobs().retry_now(3, at(10)));
     EXPECT_EQ(r3.state, JobState::queued);
     EXPECT_FALSE(r3.finished_at);
 
-    JOB_EXPECT_CODE(jobs().retry_now(1, at(11)), ErrorCode::conflict);  // queued
-    JOB_ASSIGN(auto again, jobs().claim("w", 3, 30s, at(11)));
+    GK_EXPECT_CODE(jobs().retry_now(1, at(11)), ErrorCode::conflict);  // queued
+    GK_ASSERT_OK_AND_ASSIGN(auto again, jobs().claim("w", 3, 30s, at(11)));
     EXPECT_EQ(again.size(), 3u);
-    JOB_EXPECT_CODE(jobs().retry_now(1, at(11)), ErrorCode::conflict);  // running
-    JOB_ASSERT_OK(jobs().complete(1, *again[0].lease_token, std::nullopt, at(12)));
-    JOB_EXPECT_CODE(jobs().retry_now(1, at(13)), ErrorCode::conflict);  // succeeded
-    JOB_EXPECT_CODE(jobs().retry_now(99, at(13)), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().retry_now(1, at(11)), ErrorCode::conflict);  // running
+    GK_ASSERT_OK(jobs().complete(1, *again[0].lease_token, std::nullopt, at(12)));
+    GK_EXPECT_CODE(jobs().retry_now(1, at(13)), ErrorCode::conflict);  // succeeded
+    GK_EXPECT_CODE(jobs().retry_now(99, at(13)), ErrorCode::not_found);
 }
 
 TEST_P(JobRepositoryTest, RemoveRefusesRunningJobs) {
-    JOB_ASSERT_OK(jobs().enqueue(new_job(1)));
-    JOB_ASSERT_OK(jobs().enqueue(new_job(2)));
-    JOB_ASSIGN(JobRecord running, claim_one("w", at(1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(1)));
+    GK_ASSERT_OK(jobs().enqueue(new_job(2)));
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord running, claim_one("w", at(1)));
     ASSERT_EQ(running.id, 1);
-    JOB_EXPECT_CODE(jobs().remove(1), ErrorCode::failed_precondition);
-    JOB_ASSERT_OK(jobs().remove(2));
-    JOB_EXPECT_CODE(jobs().get(2), ErrorCode::not_found);
-    JOB_EXPECT_CODE(jobs().remove(2), ErrorCode::not_found);
-    JOB_ASSERT_OK(jobs().complete(1, *running.lease_token, std::nullopt, at(2)));
-    JOB_ASSERT_OK(jobs().remove(1));
-    JOB_ASSIGN(auto counts, jobs().count_by_state());
+    GK_EXPECT_CODE(jobs().remove(1), ErrorCode::failed_precondition);
+    GK_ASSERT_OK(jobs().remove(2));
+    GK_EXPECT_CODE(jobs().get(2), ErrorCode::not_found);
+    GK_EXPECT_CODE(jobs().remove(2), ErrorCode::not_found);
+    GK_ASSERT_OK(jobs().complete(1, *running.lease_token, std::nullopt, at(2)));
+    GK_ASSERT_OK(jobs().remove(1));
+    GK_ASSERT_OK_AND_ASSIGN(auto counts, jobs().count_by_state());
     for (const auto& [state, n] : counts) EXPECT_EQ(n, 0) << state;
 }
 
 // --- listing ---------------------------------------------------------------------------
 
 TEST_P(JobRepositoryTest, ListPagesFiltersAndCounts) {
-    for (int i = 1; i <= 7; ++i) JOB_ASSERT_OK(jobs().enqueue(new_job(i * 10, i <= 4 ? "a" : "b")));
-    JOB_ASSERT_OK(jobs().pause(20, at(1)));
-    JOB_ASSERT_OK(jobs().pause(60, at(1)));
+    for (int i = 1; i <= 7; ++i) GK_ASSERT_OK(jobs().enqueue(new_job(i * 10, i <= 4 ? "a" : "b")));
+    GK_ASSERT_OK(jobs().pause(20, at(1)));
+    GK_ASSERT_OK(jobs().pause(60, at(1)));
 
     JobFilter f;
     f.limit = 3;
     std::vector<std::int64_t> seen;
     for (int page = 0; page < 5; ++page) {
-        JOB_ASSIGN(auto p, jobs().list(f));
+        GK_ASSERT_OK_AND_ASSIGN(auto p, jobs().list(f));
         for (const JobRecord& j : p.items) seen.push_back(j.id);
         if (!p.next_after) break;
         EXPECT_EQ(p.items.size(), 3u);
@@ -576,19 +552,19 @@ TEST_P(JobRepositoryTest, ListPagesFiltersAndCounts) {
 
     JobFilter paused;
     paused.state = JobState::paused;
-    JOB_ASSIGN(auto p1, jobs().list(paused));
+    GK_ASSERT_OK_AND_ASSIGN(auto p1, jobs().list(paused));
     EXPECT_EQ(ids_of(p1.items), (std::vector<std::int64_t>{20, 60}));
     EXPECT_FALSE(p1.next_after);
     paused.kind = "b";
-    JOB_ASSIGN(auto p2, jobs().list(paused));
+    GK_ASSERT_OK_AND_ASSIGN(auto p2, jobs().list(paused));
     EXPECT_EQ(ids_of(p2.items), (std::vector<std::int64_t>{60}));
     JobFilter kind_a;
     kind_a.kind = "a";
     kind_a.after = 20;
-    JOB_ASSIGN(auto p3, jobs().list(kind_a));
+    GK_ASSERT_OK_AND_ASSIGN(auto p3, jobs().list(kind_a));
     EXPECT_EQ(ids_of(p3.items), (std::vector<std::int64_t>{30, 40}));
 
-    JOB_ASSIGN(auto counts, jobs().count_by_state());
+    GK_ASSERT_OK_AND_ASSIGN(auto counts, jobs().count_by_state());
     EXPECT_EQ(counts.size(), kJobStateText.size());
     EXPECT_EQ(counts["queued"], 5);
     EXPECT_EQ(counts["paused"], 2);
@@ -602,7 +578,7 @@ TEST_P(JobRepositoryTest, StateTextsRoundTrip) {
         ASSERT_TRUE(back.has_value());
         EXPECT_EQ(*back, state);
     }
-    JOB_EXPECT_CODE(job_state_from_text("finished"), ErrorCode::invalid_argument);
+    GK_EXPECT_CODE(job_state_from_text("finished"), ErrorCode::invalid_argument);
 }
 
 }  // namespace

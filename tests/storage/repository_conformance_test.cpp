@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "support/result_assertions.hpp"
 #include "storage/repositories.hpp"
 #include "storage/sql.hpp"
 
@@ -24,35 +25,6 @@ namespace {
 
 using gramkit::test::StorageBackendTest;
 using namespace std::chrono_literals;
-
-#define GK_EXPECT_OK(expr)                                                                       \
-    do {                                                                                         \
-        const auto& gk_r_ = (expr);                                                              \
-        EXPECT_TRUE(gk_r_.has_value()) << #expr << " failed: " << gk_r_.error().to_string();    \
-    } while (0)
-
-#define GK_ASSERT_OK(expr)                                                                       \
-    do {                                                                                         \
-        const auto& gk_r_ = (expr);                                                              \
-        ASSERT_TRUE(gk_r_.has_value()) << #expr << " failed: " << gk_r_.error().to_string();    \
-    } while (0)
-
-// Declares `lhs` from a Result, failing the test (and returning) on error.
-#define GK_ASSERT_OK_AND_ASSIGN(lhs, expr) GK_ASSERT_OK_AND_ASSIGN_IMPL_(GK_CONCAT_(gk_t_, __LINE__), lhs, expr)
-#define GK_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)                                           \
-    auto tmp = (expr);                                                                           \
-    ASSERT_TRUE(tmp.has_value()) << #expr << " failed: " << tmp.error().to_string();             \
-    lhs = std::move(tmp).value()
-
-#define GK_EXPECT_CODE(expr, expected_code)                                                      \
-    do {                                                                                         \
-        const auto& gk_r_ = (expr);                                                              \
-        if (gk_r_.has_value()) {                                                                 \
-            ADD_FAILURE() << #expr << " unexpectedly succeeded";                                 \
-        } else {                                                                                 \
-            EXPECT_EQ(gk_r_.error().code, (expected_code)) << gk_r_.error().to_string();         \
-        }                                                                                        \
-    } while (0)
 
 constexpr std::int64_t kEpochUs = 1'700'000'000'000'000;
 Timestamp at(std::int64_t seconds) { return from_micros(kEpochUs + seconds * 1'000'000); }

@@ -11,9 +11,9 @@
 // Builds two ways:
 //  - with clang -fsanitize=fuzzer -DGRAMKIT_LIBFUZZER: libFuzzer's main
 //    drives LLVMFuzzerTestOneInput;
-//  - otherwise (g++, CI): the driver main below replays corpus files and
-//    runs a bounded number of deterministic, seeded mutations (the same
-//    pattern as tests/fuzz/params_fuzz.cpp).
+//  - otherwise (g++, CI): the shared driver (tests/fuzz/driver) replays
+//    corpus files and runs a bounded number of deterministic, seeded
+//    mutations.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -123,25 +123,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 }
 
 #ifndef GRAMKIT_LIBFUZZER
-// ---- the driver for builds without libFuzzer ---------------------------------
+// ---- the driver for builds without libFuzzer (tests/fuzz/driver) ----------
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include "driver/fuzz_driver.hpp"
 
 namespace {
-
-// splitmix64: small, fast, and the same sequence everywhere.
-struct Rng {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
-};
 
 // Tokens that reach the interesting paths of the Instagram parsers.
 const char* const kDictionary[] = {
@@ -158,121 +144,18 @@ const char* const kDictionary[] = {
     "\xc3\xa9", "\xf0\x9f\x98\x80", "\xe2\x80\x99", "\xff", "\x80", "\\u0000", "\\ud800", "#", "@",
 };
 
-std::string mutate(const std::vector<std::string>& corpus, Rng& rng, std::size_t max_len) {
-    std::string s = corpus[rng.below(corpus.size())];
-    const std::size_t steps = 1 + rng.below(4);
-    for (std::size_t i = 0; i < steps; ++i) {
-        const std::size_t pos = rng.below(s.size() + 1);
-        switch (rng.below(9)) {
-            case 0:  // flip a bit
-                if (!s.empty()) s[rng.below(s.size())] ^= static_cast<char>(1u << rng.below(8));
-                break;
-            case 1:  // replace a byte
-                if (!s.empty()) s[rng.below(s.size())] = static_cast<char>(rng.below(256));
-                break;
-            case 2:  // insert a byte
-                s.insert(pos, 1, static_cast<char>(rng.below(256)));
-                break;
-            case 3:  // erase a range
-                if (!s.empty()) s.erase(rng.below(s.size()), 1 + rng.below(16));
-                break;
-            case 4:  // duplicate a range
-                if (!s.empty()) {
-                    const std::size_t from = rng.below(s.size());
-                    s.insert(pos, s.substr(from, 1 + rng.below(64)));
-                }
-                break;
-            case 5:
-            case 6:  // insert a dictionary token
-                s.insert(pos, kDictionary[rng.below(sizeof kDictionary / sizeof kDictionary[0])]);
-                break;
-            case 7: {  // splice with another entry
-                const std::string& other = corpus[rng.below(corpus.size())];
-                s = s.substr(0, pos) + other.substr(std::min(other.size(), rng.below(other.size() + 1)));
-                break;
-            }
-            default:  // deep nesting
-                s.insert(pos, std::string(1 + rng.below(2000), rng.below(2) ? '[' : '{'));
-                break;
-        }
-        if (s.size() > max_len) s.resize(max_len);
-    }
-    return s;
-}
-
-bool read_file(const std::filesystem::path& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return true;
-}
-
-int usage() {
-    std::fprintf(stderr,
-                 "usage: instagram_fuzz [--runs N] [--seed S] [--max-len L] CORPUS_DIR_OR_FILE...\n"
-                 "Replays every corpus file, then runs N seeded mutations of them (default 0).\n");
-    return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::size_t runs = 0;
-    std::uint64_t seed = 1;
-    std::size_t max_len = 16384;
-    std::vector<std::filesystem::path> inputs;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if ((arg == "--runs" || arg == "--seed" || arg == "--max-len") && i + 1 < argc) {
-            char* end = nullptr;
-            const unsigned long long v = std::strtoull(argv[++i], &end, 10);
-            if (end == nullptr || *end != '\0') return usage();
-            if (arg == "--runs") runs = static_cast<std::size_t>(v);
-            else if (arg == "--seed") seed = v;
-            else max_len = std::max<std::size_t>(1, static_cast<std::size_t>(v));
-        } else if (!arg.empty() && arg[0] == '-') {
-            return usage();
-        } else {
-            inputs.emplace_back(arg);
-        }
-    }
-    if (inputs.empty()) return usage();
-
-    std::vector<std::filesystem::path> files;
-    for (const auto& in : inputs) {
-        std::error_code ec;
-        if (std::filesystem::is_directory(in, ec)) {
-            for (const auto& entry : std::filesystem::directory_iterator(in)) {
-                if (entry.is_regular_file()) files.push_back(entry.path());
-            }
-        } else {
-            files.push_back(in);
-        }
-    }
-    std::sort(files.begin(), files.end());  // deterministic order
-    std::vector<std::string> corpus;
-    for (const auto& f : files) {
-        std::string data;
-        if (!read_file(f, data)) {
-            std::fprintf(stderr, "instagram_fuzz: cannot read %s\n", f.c_str());
-            return 2;
-        }
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-        corpus.push_back(std::move(data));
-    }
-    if (corpus.empty()) {
-        std::fprintf(stderr, "instagram_fuzz: the corpus is empty\n");
-        return 2;
-    }
-    std::printf("replayed %zu corpus files (%zu of %zu parser calls returned a value)\n", corpus.size(), g_ok, g_calls);
-
-    Rng rng{seed};
-    for (std::size_t run = 0; run < runs; ++run) {
-        const std::string input = mutate(corpus, rng, max_len);
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
-    }
-    if (runs > 0) std::printf("ran %zu mutations with seed %llu\n", runs, static_cast<unsigned long long>(seed));
-    std::printf("%zu calls, %zu returned a value, no violation\n", g_calls, g_ok);
-    return 0;
+    gramkit::fuzz::DriverConfig config;
+    config.name = "instagram_fuzz";
+    config.default_max_len = 16384;
+    config.dictionary = kDictionary;
+    config.max_nesting = 2000;
+    config.after_replay = [](std::size_t files) {
+        std::printf("replayed %zu corpus files (%zu of %zu parser calls returned a value)\n", files, g_ok, g_calls);
+    };
+    config.at_end = [] { std::printf("%zu calls, %zu returned a value, no violation\n", g_calls, g_ok); };
+    return gramkit::fuzz::run_driver(argc, argv, LLVMFuzzerTestOneInput, config);
 }
 #endif  // GRAMKIT_LIBFUZZER
