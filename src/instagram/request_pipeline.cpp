@@ -53,7 +53,7 @@ std::string seconds_text(Duration d) {
 
 }  // namespace
 
-Status RequestPipeline::check_usable(const Account& account, bool for_login) {
+Result<std::optional<Session>> RequestPipeline::check_usable(const Account& account, bool for_login) {
     switch (account.status) {
         case AccountStatus::active:
             break;
@@ -74,16 +74,18 @@ Status RequestPipeline::check_usable(const Account& account, bool for_login) {
             return fail(ErrorCode::failed_precondition,
                         account_name(account.id) + " is " + std::string(to_string(account.status)), "status");
     }
-    if (for_login) return {};
     auto session = d_.sessions.get(account.id);
-    if (session && !session->valid) {
+    if (!session) {
+        if (session.error().code != ErrorCode::not_found) return fail(std::move(session).error());
+        return std::optional<Session>{};
+    }
+    if (!session->valid && !for_login) {
         return fail(ErrorCode::failed_precondition,
                     account_name(account.id) + "'s session is invalid (" + session->invalid_reason +
                         "): log in again (instagram.login)",
                     "session");
     }
-    if (!session && session.error().code != ErrorCode::not_found) return fail(std::move(session).error());
-    return {};
+    return std::optional<Session>(std::move(*session));
 }
 
 Result<std::optional<RequestPipeline::Route>> RequestPipeline::route_for(const Account& account) {
@@ -151,7 +153,7 @@ Result<std::optional<RequestPipeline::Route>> RequestPipeline::route_for(const A
 
 Result<Exchange> RequestPipeline::send(Call& call) {
     GK_ASSIGN_OR_RETURN(Account account, d_.accounts.get(call.account_id));
-    GK_TRY(check_usable(account, call.for_login));
+    GK_ASSIGN_OR_RETURN(std::optional<Session> session, check_usable(account, call.for_login));
     GK_ASSIGN_OR_RETURN(std::optional<Route> route, route_for(account));
 
     ratelimit::Request limit{{"account:" + std::to_string(account.id), "action:" + std::string(call.action),
@@ -166,15 +168,15 @@ Result<Exchange> RequestPipeline::send(Call& call) {
     }
 
     net::CookieJar jar(d_.clock);
-    std::string user_agent = d_.options.user_agent;
+    const std::string user_agent =
+        session && !session->device.user_agent.empty() ? session->device.user_agent : d_.options.user_agent;
     std::vector<Cookie> loaded;
-    if (auto cookies = d_.sessions.load_cookies(account.id)) {
-        loaded = std::move(*cookies);
+    if (session) {
+        auto cookies = d_.sessions.load_cookies(account.id);
+        // not_found: the session was deleted since it was read; send without.
+        if (!cookies && cookies.error().code != ErrorCode::not_found) return fail(std::move(cookies).error());
+        if (cookies) loaded = std::move(*cookies);
         jar.load(loaded);
-        if (auto session = d_.sessions.get(account.id); session && !session->device.user_agent.empty())
-            user_agent = session->device.user_agent;
-    } else if (cookies.error().code != ErrorCode::not_found) {
-        return fail(std::move(cookies).error());
     }
     const std::uint64_t jar_version = jar.version();
 

@@ -54,7 +54,8 @@ private:
         bool had_failures = false;
     };
 
-    Status check_usable(const Account& account, bool for_login);
+    /// The account's session (nullopt: none yet), or why it cannot send.
+    Result<std::optional<Session>> check_usable(const Account& account, bool for_login);
     Result<std::optional<Route>> route_for(const Account& account);
     void write_action(const Call& call, std::optional<std::int64_t> proxy_id, std::string_view outcome,
                       int http_status, std::int64_t latency_us);
