@@ -13,18 +13,17 @@
 #include <thread>
 #include <vector>
 
-#include "backends.hpp"
+#include "backend_fixture.hpp"
 #include "support/result_assertions.hpp"
 #include "storage/repositories.hpp"
 
 namespace gramkit::storage {
 namespace {
 
-using gramkit::test::StorageBackendTest;
+using gramkit::test::at;
+using gramkit::test::BackendFixture;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t kEpochUs = 1'700'000'000'000'000;
-Timestamp at(std::int64_t seconds) { return from_micros(kEpochUs + seconds * 1'000'000); }
 
 NewJobRecord new_job(std::int64_t id, std::string kind = "noop", int priority = 0, Timestamp run_at = at(0),
                      int max_attempts = 3, std::optional<std::string> key = std::nullopt) {
@@ -46,28 +45,8 @@ std::vector<std::int64_t> ids_of(const std::vector<JobRecord>& jobs) {
     return ids;
 }
 
-class JobRepositoryTest : public StorageBackendTest {
+class JobRepositoryTest : public BackendFixture {
 protected:
-    void SetUp() override {
-        StorageBackendTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) return;
-        auto opened = Backend::open(url(), options());
-        ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-        backend_ = std::move(*opened);
-    }
-    void TearDown() override {
-        backend_.reset();
-        StorageBackendTest::TearDown();
-    }
-
-    // Enough connections for the concurrent claimers (sqlite::memory: uses 1,
-    // so there they take turns on one connection).
-    OpenOptions options() const override {
-        OpenOptions o = StorageBackendTest::options();
-        o.pool_size = 8;
-        return o;
-    }
-
     JobRepository& jobs() { return backend_->jobs(); }
 
     /// Claims exactly one job (the test's only due one) for `owner`.
@@ -78,8 +57,6 @@ protected:
         }
         return std::move(claimed.front());
     }
-
-    std::unique_ptr<Backend> backend_;
 };
 
 // --- enqueue ---------------------------------------------------------------------

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "backends.hpp"
+#include "backend_fixture.hpp"
 #include "support/result_assertions.hpp"
 #include "storage/repositories.hpp"
 #include "storage/sql.hpp"
@@ -23,11 +23,10 @@
 namespace gramkit::storage {
 namespace {
 
-using gramkit::test::StorageBackendTest;
+using gramkit::test::at;
+using gramkit::test::BackendFixture;
 using namespace std::chrono_literals;
 
-constexpr std::int64_t kEpochUs = 1'700'000'000'000'000;
-Timestamp at(std::int64_t seconds) { return from_micros(kEpochUs + seconds * 1'000'000); }
 
 constexpr AccountStatus kAllStatuses[] = {AccountStatus::active,    AccountStatus::paused,
                                           AccountStatus::cooldown,  AccountStatus::challenge_required,
@@ -95,27 +94,8 @@ std::vector<std::int64_t> ids_of(const std::vector<Record>& records, IdOf id_of)
     return ids;
 }
 
-class RepositoryConformance : public StorageBackendTest {
+class RepositoryConformance : public BackendFixture {
 protected:
-    void SetUp() override {
-        StorageBackendTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) return;
-        auto opened = Backend::open(url(), options());
-        ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-        backend_ = std::move(*opened);
-    }
-    void TearDown() override {
-        backend_.reset();
-        StorageBackendTest::TearDown();
-    }
-
-    // Enough connections for the concurrency tests (sqlite::memory: uses 1).
-    OpenOptions options() const override {
-        OpenOptions o = StorageBackendTest::options();
-        o.pool_size = 8;
-        return o;
-    }
-
     AccountRepository& accounts() { return backend_->accounts(); }
     ProxyRepository& proxies() { return backend_->proxies(); }
     SessionRepository& sessions() { return backend_->sessions(); }
@@ -144,8 +124,6 @@ protected:
         EXPECT_TRUE(p.has_value());
         return p ? p->proxy.assigned_accounts : -1;
     }
-
-    std::unique_ptr<Backend> backend_;
 };
 
 // --- accounts ------------------------------------------------------------------

@@ -20,12 +20,6 @@ json::Value posts(const std::vector<instagram::Post>& v) {
 
 json::Value optional_string(const std::optional<std::string>& s) { return s ? json::Value(*s) : json::Value(); }
 
-json::Value fields(std::initializer_list<std::pair<const char*, const char*>> list) {
-    json::Value o = json::Value::object();
-    for (const auto& [name, type] : list) o.set(name, type);
-    return o;
-}
-
 }  // namespace
 
 json::Value to_json(const instagram::MediaUrl& m) {
@@ -106,23 +100,23 @@ json::Value to_json(const instagram::LoginResult& r) {
 }
 
 void add_instagram_shapes(json::Value& types) {
-    types.set("MediaUrl", fields({{"url", "string"}, {"width", "integer"}, {"height", "integer"}, {"kind", "image|video"}}));
-    types.set("Post", fields({{"id", "string"}, {"shortcode", "string"}, {"owner_id", "string"},
+    types.set("MediaUrl", shape({{"url", "string"}, {"width", "integer"}, {"height", "integer"}, {"kind", "image|video"}}));
+    types.set("Post", shape({{"id", "string"}, {"shortcode", "string"}, {"owner_id", "string"},
                               {"owner_username", "string|null"}, {"taken_at", "timestamp"}, {"caption", "string"},
                               {"hashtags", "string[]"}, {"mentions", "string[]"}, {"like_count", "integer"},
                               {"comment_count", "integer"}, {"media_type", "image|video|carousel"},
                               {"media", "MediaUrl[]"}}));
-    types.set("PostsPage", fields({{"items", "Post[]"}, {"next_cursor", "string|null (pass as 'cursor')"},
+    types.set("PostsPage", shape({{"items", "Post[]"}, {"next_cursor", "string|null (pass as 'cursor')"},
                                    {"has_next", "boolean"}}));
-    types.set("Profile", fields({{"id", "string"}, {"username", "string"}, {"full_name", "string"},
+    types.set("Profile", shape({{"id", "string"}, {"username", "string"}, {"full_name", "string"},
                                  {"biography", "string"}, {"followers", "integer"}, {"following", "integer"},
                                  {"post_count", "integer"}, {"is_private", "boolean"}, {"is_verified", "boolean"},
                                  {"profile_pic_url", "string"}, {"external_url", "string|null"},
                                  {"recent_posts", "PostsPage"}}));
-    types.set("HashtagPage", fields({{"name", "string"}, {"media_count", "integer|null"}, {"top_posts", "Post[]"},
+    types.set("HashtagPage", shape({{"name", "string"}, {"media_count", "integer|null"}, {"top_posts", "Post[]"},
                                      {"recent_posts", "Post[]"}, {"next_cursor", "string|null"},
                                      {"has_next", "boolean"}}));
-    types.set("LoginResult", fields({{"status", "ok|two_factor_required"}, {"message", "string"},
+    types.set("LoginResult", shape({{"status", "ok|two_factor_required"}, {"message", "string"},
                                      {"user_id", "string|null"}, {"two_factor_identifier", "string|null"},
                                      {"two_factor_methods", "string[]"}, {"checkpoint_url", "string|null"}}));
 }

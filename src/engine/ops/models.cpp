@@ -16,12 +16,6 @@ json::Value strings(const std::vector<std::string>& v) {
     return out;
 }
 
-json::Value shape(std::initializer_list<std::pair<const char*, const char*>> fields) {
-    json::Value out = json::Value::object();
-    for (const auto& [name, type] : fields) out.set(name, type);
-    return out;
-}
-
 }  // namespace
 
 json::Value to_json(Timestamp t) { return format_timestamp_utc(t); }
@@ -104,6 +98,12 @@ json::Value cookie_summary(const Cookie& c) {
     o.set("secure", c.secure);
     o.set("http_only", c.http_only);
     return o;
+}
+
+json::Value shape(std::initializer_list<std::pair<const char*, const char*>> fields) {
+    json::Value out = json::Value::object();
+    for (const auto& [name, type] : fields) out.set(name, type);
+    return out;
 }
 
 json::Value model_shapes() {

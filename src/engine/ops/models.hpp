@@ -3,7 +3,9 @@
 // proxies show the redacted URL, cookies are listed without values.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
+#include <utility>
 
 #include "core/json.hpp"
 #include "gramkit/accounts.hpp"
@@ -32,6 +34,9 @@ json::Value page_to_json(const Page<T>& page) {
     out.set("next_after", page.next_after ? json::Value(*page.next_after) : json::Value());
     return out;
 }
+
+/// One shape for meta.operations' "types": {field: type description}.
+json::Value shape(std::initializer_list<std::pair<const char*, const char*>> fields);
 
 /// Field lists of the shapes named in OperationSpec::result, for
 /// meta.operations.
