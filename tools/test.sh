@@ -10,7 +10,7 @@
 #      storage conformance suite; it is stopped on exit, whatever happens
 #   4. ctest on `dev` (every suite)
 #   5. build the `asan` preset (ASan + UBSan)
-#   6. ctest on `asan`, labels unit|capi|storage|redis|net|instagram|instagram_service|igsim
+#   6. ctest on `asan`, labels unit|capi|storage|redis|net|instagram|instagram_service|igsim|jobs|scrape
 #
 # With CI=true a PostgreSQL or Redis that cannot start fails the run; elsewhere it is
 # a warning (and the PostgreSQL tests then report the missing server).
@@ -154,11 +154,11 @@ fi
 
 # --- 6. ctest asan ---------------------------------------------------------------
 t=$(now)
-banner "ctest (asan: unit|capi|storage|redis|net|instagram|instagram_service|igsim)"
+banner "ctest (asan: unit|capi|storage|redis|net|instagram|instagram_service|igsim|jobs|scrape)"
 if [ "$asan_built" = 1 ]; then
     if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        run_ctest --preset asan -j "$JOBS" --output-on-failure --no-tests=error -L 'unit|capi|storage|redis|net|instagram|instagram_service|igsim'; then
+        run_ctest --preset asan -j "$JOBS" --output-on-failure --no-tests=error -L 'unit|capi|storage|redis|net|instagram|instagram_service|igsim|jobs|scrape'; then
         done_phase "ctest asan" ok "$t"
     else
         failures+=("ctest asan")

@@ -20,6 +20,7 @@
 #include "gramkit/error.hpp"
 #include "gramkit/events.hpp"
 #include "gramkit/instagram.hpp"
+#include "gramkit/jobs.hpp"
 #include "gramkit/export.hpp"
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"
@@ -80,6 +81,10 @@ struct EngineConfig {
     /// Verify server certificates (on by default; off only for throwaway
     /// test servers).
     bool http_verify_tls = true;
+    /// Start the worker pool when the engine opens (after the built-in job
+    /// kinds are registered) with these options; nullopt = the host starts
+    /// it with `jobs().start()` when it wants workers in this process.
+    std::optional<jobs::WorkerOptions> workers;
 };
 
 /// Reads a configuration from a JSON object. Keys: storage_url, data_dir,
@@ -91,7 +96,9 @@ struct EngineConfig {
 /// http_ca_file, http_verify_tls, instagram (object: web_base_url,
 /// api_base_url, app_id, timeline_doc_id, user_agent,
 /// rate_limit_cooldown_s, feedback_cooldown_s, proxy_cooldown, require_proxy,
-/// page_size).
+/// page_size), workers (object: poll_interval_ms, claim_batch,
+/// shutdown_grace_ms, run_schedules, leader_lock, leader_lease_ms; present =
+/// start the pool at open).
 /// Unknown keys and wrong types are
 /// `invalid_argument` errors naming the key.
 GRAMKIT_API Result<EngineConfig> parse_engine_config(std::string_view json);
@@ -128,6 +135,9 @@ public:
     Result<std::size_t> save_ratelimit_state();
     /// Login and the Instagram read endpoints (gramkit/instagram.hpp).
     instagram::InstagramService& instagram() noexcept;
+    /// Durable jobs, the worker pool and schedules (gramkit/jobs.hpp). The
+    /// pool is stopped (gracefully) when the engine closes.
+    jobs::JobService& jobs() noexcept;
     /// The limiter itself (internal type; used by the operation handlers).
     ratelimit::Limiter& limiter() noexcept;
 

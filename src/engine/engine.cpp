@@ -12,6 +12,7 @@
 #include "engine/operation_registry.hpp"
 #include "gramkit/ids.hpp"
 #include "instagram/service.hpp"
+#include "jobs/job_service.hpp"
 #include "net/http_client.hpp"
 #include "ratelimit/coarse_clock.hpp"
 #include "ratelimit/in_process_store.hpp"
@@ -38,6 +39,9 @@ struct Engine::Impl {
     std::unique_ptr<ratelimit::Limiter> limiter;
     std::unique_ptr<net::HttpClient> http;
     std::unique_ptr<instagram::InstagramService> instagram;
+    // Declared after every service a handler may use; ~Engine stops its
+    // pool before anything else goes away.
+    std::unique_ptr<jobs::JobService> jobs;
     // The in-process store when ratelimit_store is "memory" and
     // ratelimit_persist is on (its state is saved/restored), else null.
     std::shared_ptr<ratelimit::InProcessStore> persisted_store;
@@ -195,13 +199,23 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
         *impl->accounts, *impl->proxies, *impl->sessions, *impl->limiter, impl->backend->actions(), *impl->http,
         impl->clock, *impl->ids, *impl->logger, config.instagram});
 
+    impl->jobs = jobs::make_job_service(
+        jobs::JobServiceDeps{*impl->backend, impl->clock, *impl->ids, *impl->logger, impl->events.get()});
+
     engine::register_account_operations(impl->operations);
     engine::register_proxy_operations(impl->operations);
     engine::register_session_operations(impl->operations);
     engine::register_vault_operations(impl->operations);
     engine::register_ratelimit_operations(impl->operations);
     engine::register_instagram_operations(impl->operations);
+    engine::register_job_operations(impl->operations);
     engine::register_meta_operations(impl->operations);
+
+    // Last: from here on handlers may run on the pool's threads.
+    if (config.workers) {
+        if (Status s = impl->jobs->start(*config.workers); !s)
+            return fail(s.error().code, "workers: " + s.error().message, "workers." + s.error().details);
+    }
 
     impl->logger->info("engine", "engine.opened",
                        {{"storage", impl->redacted_url}, {"key_id", impl->keys->newest_key_id()}});
@@ -217,6 +231,9 @@ Result<std::unique_ptr<Engine>> Engine::open(std::string_view config_json) {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() {
     if (!impl_) return;
+    // Handlers use every other service: let them finish (or hand their jobs
+    // back) first.
+    if (impl_->jobs) impl_->jobs->stop();
     // Wake pollers blocked in next() before the bus goes away.
     if (impl_->events) impl_->events->close();
     // A failed save must not throw from a destructor; it costs only the
@@ -238,6 +255,7 @@ const std::string& Engine::storage_url() const noexcept { return impl_->redacted
 EventBus& Engine::events() noexcept { return *impl_->events; }
 ratelimit::Limiter& Engine::limiter() noexcept { return *impl_->limiter; }
 instagram::InstagramService& Engine::instagram() noexcept { return *impl_->instagram; }
+jobs::JobService& Engine::jobs() noexcept { return *impl_->jobs; }
 
 Result<ratelimit::Verdict> Engine::ratelimit_check(const ratelimit::Request& request, std::uint32_t cost) {
     return impl_->limiter->check(request, cost);

@@ -1,5 +1,6 @@
 // Engine configuration from JSON. Every error names the offending key.
 #include "core/json.hpp"
+#include "engine/ops/jobs_json.hpp"
 #include "engine/ratelimit_rules_json.hpp"
 #include "gramkit/engine.hpp"
 
@@ -86,6 +87,10 @@ Result<EngineConfig> parse_engine_config(std::string_view text) {
     if (verify) c.http_verify_tls = *verify;
     GK_ASSIGN_OR_RETURN(const json::Value* instagram, r.optional_object("instagram"));
     if (instagram) GK_TRY(read_instagram_options(*instagram, c.instagram));
+    GK_ASSIGN_OR_RETURN(const json::Value* workers, r.optional_object("workers"));
+    if (workers) {
+        GK_ASSIGN_OR_RETURN(c.workers, engine::worker_options_from_json(*workers, "workers"));
+    }
     GK_TRY(r.reject_unknown_keys());
     return c;
 }

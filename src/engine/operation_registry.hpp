@@ -95,6 +95,8 @@ void register_session_operations(OperationRegistry& r);
 void register_vault_operations(OperationRegistry& r);
 void register_ratelimit_operations(OperationRegistry& r);
 void register_instagram_operations(OperationRegistry& r);
+void register_scrape_operations(OperationRegistry& r);
+void register_job_operations(OperationRegistry& r);
 void register_meta_operations(OperationRegistry& r);
 
 }  // namespace gramkit::engine

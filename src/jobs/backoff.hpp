@@ -15,19 +15,11 @@
 
 #include "gramkit/clock.hpp"
 #include "gramkit/error.hpp"
+#include "gramkit/jobs.hpp"
 
 namespace gramkit::jobs {
 
-struct BackoffPolicy {
-    Duration base{};           // upper bound of the first retry's delay
-    Duration cap{};            // no delay bound grows beyond this
-    double multiplier = 2.0;   // growth of the bound per attempt
-
-    /// base > 0, cap >= base, multiplier a finite number >= 1.
-    /// Errors: invalid_argument, "backoff: <field> ..." with details = the
-    /// field name ("base", "cap", "multiplier").
-    Status validate() const;
-};
+// BackoffPolicy is public (gramkit/jobs.hpp): KindOptions carries one.
 
 /// The upper bound of the delay before retry `attempt` (1 = first retry):
 /// min(cap, base × multiplier^(attempt − 1)), rounded to whole microseconds.

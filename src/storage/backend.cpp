@@ -38,6 +38,8 @@ struct Backend::Impl {
     std::unique_ptr<RateLimitStateRepository> ratelimit_state;
     std::unique_ptr<ActionRepository> actions;
     std::unique_ptr<JobRepository> jobs;
+    std::unique_ptr<ScheduleRepository> schedules;
+    std::unique_ptr<LeaseRepository> leases;
 };
 
 Backend::Backend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -59,6 +61,8 @@ Result<std::unique_ptr<Backend>> Backend::open(std::string_view url, const OpenO
     impl->ratelimit_state = make_sql_ratelimit_state_repository(db);
     impl->actions = make_sql_action_repository(db);
     impl->jobs = make_sql_job_repository(db);
+    impl->schedules = make_sql_schedule_repository(db);
+    impl->leases = make_sql_lease_repository(db);
     return std::unique_ptr<Backend>(new Backend(std::move(impl)));
 }
 
@@ -70,5 +74,7 @@ SecretRepository& Backend::secrets() noexcept { return *impl_->secrets; }
 RateLimitStateRepository& Backend::ratelimit_state() noexcept { return *impl_->ratelimit_state; }
 ActionRepository& Backend::actions() noexcept { return *impl_->actions; }
 JobRepository& Backend::jobs() noexcept { return *impl_->jobs; }
+ScheduleRepository& Backend::schedules() noexcept { return *impl_->schedules; }
+LeaseRepository& Backend::leases() noexcept { return *impl_->leases; }
 
 }  // namespace gramkit::storage

@@ -365,6 +365,20 @@ public:
     /// running → succeeded, storing `result_json`.
     virtual Status complete(std::int64_t id, std::int64_t token, std::optional<std::string> result_json,
                             Timestamp now) = 0;
+    /// One `complete` per element, all in one transaction (a batch of
+    /// finished jobs costs one commit). Each element succeeds or fails on its
+    /// own: the result holds one Status per element, in order; the call
+    /// itself fails only when the database does.
+    struct Completion {
+        std::int64_t id = 0;
+        std::int64_t token = 0;
+        std::optional<std::string> result_json;
+    };
+    virtual Result<std::vector<Status>> complete_many(std::span<const Completion> done, Timestamp now) = 0;
+    /// running → queued with the given run_at and the attempt given back
+    /// (attempts - 1): the job did not fail — the worker is shutting down and
+    /// hands it on (run_at = now), or the handler asked to run again later.
+    virtual Status release(std::int64_t id, std::int64_t token, Timestamp run_at, Timestamp now) = 0;
     /// running → failed_retrying with run_at = *retry_at when retry_at is
     /// given and attempts < max_attempts; otherwise → dead. Stores `error`.
     virtual Status fail(std::int64_t id, std::int64_t token, std::string_view error,
@@ -408,6 +422,81 @@ public:
     virtual Result<std::map<std::string, std::int64_t>> count_by_state() = 0;
 };
 
+// --- schedules (issue 6) -------------------------------------------------------
+
+/// A periodic schedule: fires a job of `kind` with `payload` at each cron
+/// fire time or every `interval`. Exactly one of cron / interval is set.
+struct ScheduleRecord {
+    std::int64_t id = 0;  // application-generated (ids.hpp)
+    std::string name;     // unique
+    std::string kind;     // job kind fired
+    std::string payload = "{}";
+    int priority = 0;
+    int max_attempts = 0;  // 0 = the kind's default
+    std::optional<std::string> cron;   // canonical text (CronSchedule::to_string)
+    std::optional<Duration> interval;  // whole seconds, ≥ 1 s
+    bool enabled = true;
+    Timestamp next_fire_at{};
+    std::optional<Timestamp> last_fired_at;
+    std::optional<std::int64_t> last_job_id;
+    Timestamp created_at{};
+    Timestamp updated_at{};
+
+    friend bool operator==(const ScheduleRecord&, const ScheduleRecord&) = default;
+};
+
+struct ScheduleFilter {
+    std::optional<bool> enabled;
+    std::optional<std::int64_t> after;  // id cursor
+    std::size_t limit = 100;            // 1..1000
+};
+
+class ScheduleRepository {
+public:
+    virtual ~ScheduleRepository() = default;
+
+    /// Inserts a schedule. Duplicate name → `conflict` (details "name");
+    /// duplicate id → `conflict` ("id"); neither or both of cron/interval,
+    /// empty name or kind, interval < 1 s → `invalid_argument` naming it.
+    virtual Result<ScheduleRecord> create(const ScheduleRecord& s) = 0;
+    /// Replaces name, kind, payload, priority, max_attempts, cron, interval,
+    /// enabled and next_fire_at of an existing schedule (same checks as
+    /// create); updated_at = now.
+    virtual Result<ScheduleRecord> update(const ScheduleRecord& s, Timestamp now) = 0;
+    virtual Result<ScheduleRecord> get(std::int64_t id) = 0;
+    virtual Result<ScheduleRecord> get_by_name(std::string_view name) = 0;
+    virtual Result<Page<ScheduleRecord>> list(const ScheduleFilter& filter) = 0;
+    virtual Status remove(std::int64_t id) = 0;
+    /// Enabled schedules with next_fire_at ≤ now, earliest first, at most
+    /// `limit` (1..1000).
+    virtual Result<std::vector<ScheduleRecord>> due(Timestamp now, std::size_t limit) = 0;
+    /// Fires one schedule: in one transaction, advances next_fire_at from
+    /// `expected_next` to `new_next` (compare-and-set; also sets
+    /// last_fired_at = now and last_job_id = job.id) and enqueues `job`.
+    /// Returns the job, or nullopt when next_fire_at was no longer
+    /// `expected_next` (another process fired it first; nothing is written).
+    /// A live job with the same idempotency key also yields nullopt with the
+    /// schedule advanced (the previous run is still going; the period is
+    /// skipped rather than queued twice).
+    virtual Result<std::optional<JobRecord>> fire(std::int64_t id, Timestamp expected_next, Timestamp new_next,
+                                                  const NewJobRecord& job, Timestamp now) = 0;
+};
+
+/// Named leases with an expiry: the leader lock on SQLite (src/jobs/leader_lock).
+class LeaseRepository {
+public:
+    virtual ~LeaseRepository() = default;
+    /// Takes the lease `name` for `owner` until `expires_at` when it is free,
+    /// expired (expires_at < now) or already owner's (a renewal). True when
+    /// `owner` holds it afterwards.
+    virtual Result<bool> acquire(std::string_view name, std::string_view owner, Timestamp now,
+                                 Timestamp expires_at) = 0;
+    /// Gives the lease up if `owner` holds it (otherwise does nothing).
+    virtual Status release(std::string_view name, std::string_view owner) = 0;
+    /// The current holder and expiry, if any row exists.
+    virtual Result<std::optional<std::pair<std::string, Timestamp>>> holder(std::string_view name) = 0;
+};
+
 // --- the backend: a database plus its repositories ---------------------------
 
 /// The gramkit schema, per dialect (schema.cpp).
@@ -427,6 +516,8 @@ public:
     RateLimitStateRepository& ratelimit_state() noexcept;
     ActionRepository& actions() noexcept;
     JobRepository& jobs() noexcept;
+    ScheduleRepository& schedules() noexcept;
+    LeaseRepository& leases() noexcept;
 
 private:
     struct Impl;

@@ -241,11 +241,170 @@ CREATE UNIQUE INDEX jobs_live_idempotency_key ON jobs (idempotency_key)
 CREATE INDEX jobs_state_idx ON jobs (state, id);
 )sql";
 
+// Periodic schedules and the leader lease (issue 6; docs/jobs.md).
+//   - schedules: a job kind + payload fired by a cron expression or a fixed
+//     interval. next_fire_at is the compare-and-set point: firing advances
+//     it from the value read to the next fire time in the same transaction
+//     that inserts the job, so two processes that both see a schedule due
+//     insert one job between them. Exactly one of cron / interval_s is set.
+//   - leader_leases: a named lease with an owner and an expiry, the leader
+//     lock on SQLite (PostgreSQL uses an advisory lock, Redis SET NX PX; the
+//     table is kept on every dialect so the code path can be tested on all).
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE schedules (
+    id            BIGINT  NOT NULL PRIMARY KEY,
+    name          TEXT    NOT NULL UNIQUE,
+    kind          TEXT    NOT NULL,
+    payload       TEXT    NOT NULL,
+    priority      INTEGER NOT NULL DEFAULT 0,
+    max_attempts  INTEGER NOT NULL DEFAULT 0 CHECK (max_attempts >= 0),
+    cron          TEXT,
+    interval_s    BIGINT  CHECK (interval_s IS NULL OR interval_s >= 1),
+    enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    next_fire_at  BIGINT  NOT NULL,
+    last_fired_at BIGINT,
+    last_job_id   BIGINT,
+    created_at    BIGINT  NOT NULL,
+    updated_at    BIGINT  NOT NULL,
+    CHECK ((cron IS NULL) <> (interval_s IS NULL))
+);
+CREATE INDEX schedules_due_idx ON schedules (next_fire_at) WHERE enabled = 1;
+CREATE TABLE leader_leases (
+    name       TEXT   NOT NULL PRIMARY KEY,
+    owner      TEXT   NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+)sql";
+
+// Scraping tasks and what they found (issue 6, docs/scrape.md). Identical on
+// both dialects.
+//   - scrape_tasks: the user-level task. `cursor` is the resume point of the
+//     current run and the compare-and-set point of a page commit together
+//     with run_seq (bumped when a run starts) and run_page (pages committed
+//     in this run), so a page is committed once even if two runners fetched
+//     it. run_accounts is a JSON array of the accounts this run used.
+//   - scrape_account_runs: at most one active run per account (the primary
+//     key) and one account per task (task_id UNIQUE); a row whose
+//     expires_at passed may be taken over; `token` identifies the holder.
+//   - scrape_profiles / scrape_profile_history, scrape_posts /
+//     scrape_post_hashtags / scrape_hashtags: the results, shared by tasks
+//     (upserted: first_seen_at kept, last_seen_at advanced).
+//   - scrape_task_items: what each task found, once per item; seq orders
+//     the task's results (keyset cursor).
+//   - scrape_raw_documents: response bodies, zlib then base64, for audit
+//     and re-parsing; deleted after the task's retention.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE scrape_tasks (
+    id             BIGINT  NOT NULL PRIMARY KEY,
+    kind           TEXT    NOT NULL CHECK (kind IN ('profile', 'posts', 'hashtag', 'media')),
+    target         TEXT    NOT NULL,
+    options        TEXT    NOT NULL,
+    schedule_id    BIGINT,
+    state          TEXT    NOT NULL CHECK (state IN ('active', 'paused', 'cancelled', 'completed', 'failed')),
+    pages          BIGINT  NOT NULL DEFAULT 0,
+    items          BIGINT  NOT NULL DEFAULT 0,
+    cursor         TEXT,
+    run_seq        BIGINT  NOT NULL DEFAULT 0,
+    run_page       BIGINT  NOT NULL DEFAULT 0,
+    run_seen       BIGINT  NOT NULL DEFAULT 0,
+    run_new        BIGINT  NOT NULL DEFAULT 0,
+    run_accounts   TEXT    NOT NULL DEFAULT '[]',
+    run_started_at BIGINT,
+    current_job_id BIGINT,
+    account_id     BIGINT,
+    last_run       TEXT,
+    last_error     TEXT,
+    created_at     BIGINT  NOT NULL,
+    updated_at     BIGINT  NOT NULL
+);
+CREATE INDEX scrape_tasks_state_idx ON scrape_tasks (state, id);
+CREATE TABLE scrape_account_runs (
+    account_id  BIGINT NOT NULL PRIMARY KEY,
+    task_id     BIGINT NOT NULL UNIQUE,
+    job_id      BIGINT,
+    token       BIGINT NOT NULL,
+    acquired_at BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL
+);
+CREATE TABLE scrape_profiles (
+    user_id         TEXT    NOT NULL PRIMARY KEY,
+    username        TEXT    NOT NULL,
+    full_name       TEXT    NOT NULL DEFAULT '',
+    biography       TEXT    NOT NULL DEFAULT '',
+    followers       BIGINT  NOT NULL DEFAULT 0,
+    following       BIGINT  NOT NULL DEFAULT 0,
+    post_count      BIGINT  NOT NULL DEFAULT 0,
+    is_private      INTEGER NOT NULL DEFAULT 0 CHECK (is_private IN (0, 1)),
+    is_verified     INTEGER NOT NULL DEFAULT 0 CHECK (is_verified IN (0, 1)),
+    profile_pic_url TEXT    NOT NULL DEFAULT '',
+    first_seen_at   BIGINT  NOT NULL,
+    last_seen_at    BIGINT  NOT NULL
+);
+CREATE INDEX scrape_profiles_username_idx ON scrape_profiles (username);
+CREATE TABLE scrape_profile_history (
+    user_id     TEXT   NOT NULL,
+    observed_at BIGINT NOT NULL,
+    followers   BIGINT NOT NULL,
+    following   BIGINT NOT NULL,
+    post_count  BIGINT NOT NULL,
+    PRIMARY KEY (user_id, observed_at)
+);
+CREATE TABLE scrape_posts (
+    id             TEXT    NOT NULL PRIMARY KEY,
+    shortcode      TEXT    NOT NULL,
+    owner_id       TEXT    NOT NULL DEFAULT '',
+    owner_username TEXT,
+    caption        TEXT    NOT NULL DEFAULT '',
+    taken_at       BIGINT  NOT NULL,
+    like_count     BIGINT  NOT NULL DEFAULT 0,
+    comment_count  BIGINT  NOT NULL DEFAULT 0,
+    media_type     TEXT    NOT NULL,
+    media_urls     TEXT    NOT NULL DEFAULT '[]',
+    hashtags       TEXT    NOT NULL DEFAULT '[]',
+    mentions       TEXT    NOT NULL DEFAULT '[]',
+    first_seen_at  BIGINT  NOT NULL,
+    last_seen_at   BIGINT  NOT NULL
+);
+CREATE INDEX scrape_posts_owner_idx ON scrape_posts (owner_id, taken_at);
+CREATE TABLE scrape_post_hashtags (
+    tag     TEXT NOT NULL,
+    post_id TEXT NOT NULL,
+    PRIMARY KEY (tag, post_id)
+);
+CREATE TABLE scrape_hashtags (
+    tag           TEXT   NOT NULL PRIMARY KEY,
+    media_count   BIGINT,
+    first_seen_at BIGINT NOT NULL,
+    last_seen_at  BIGINT NOT NULL
+);
+CREATE TABLE scrape_task_items (
+    task_id       BIGINT NOT NULL,
+    item_type     TEXT   NOT NULL CHECK (item_type IN ('post', 'profile')),
+    item_id       TEXT   NOT NULL,
+    seq           BIGINT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    PRIMARY KEY (task_id, item_type, item_id)
+);
+CREATE INDEX scrape_task_items_seq_idx ON scrape_task_items (task_id, seq);
+CREATE TABLE scrape_raw_documents (
+    id         BIGINT NOT NULL PRIMARY KEY,
+    task_id    BIGINT NOT NULL,
+    endpoint   TEXT   NOT NULL,
+    cursor     TEXT,
+    fetched_at BIGINT NOT NULL,
+    size       BIGINT NOT NULL,
+    body       TEXT   NOT NULL
+);
+CREATE INDEX scrape_raw_documents_task_idx ON scrape_raw_documents (task_id, fetched_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, proxies, sessions", kSchemaV1Sqlite, kSchemaV1Postgres},
     {2, "rate-limit state", kSchemaV2, kSchemaV2},
     {3, "action log", kSchemaV3, kSchemaV3},
     {4, "jobs", kSchemaV4, kSchemaV4},
+    {5, "schedules, leader lease", kSchemaV5, kSchemaV5},
+    {6, "scraping", kSchemaV6, kSchemaV6},
 };
 
 }  // namespace

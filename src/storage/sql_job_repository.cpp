@@ -63,6 +63,11 @@ constexpr std::string_view kClaimOrder = " ORDER BY priority DESC, run_at, id";
 
 constexpr std::string_view kLiveStates = "('queued', 'running', 'failed_retrying', 'paused', 'awaiting_input')";
 
+constexpr std::string_view kCompleteSql =
+    "UPDATE jobs SET state = 'succeeded', result = $3, lease_owner = NULL, lease_token = NULL, "
+    "lease_expires_at = NULL, updated_at = $4, finished_at = $4 "
+    "WHERE id = $1 AND state = 'running' AND lease_token = $2";
+
 constexpr std::string_view kInputTimeoutError = "input not provided in time";
 
 Result<JobRecord> decode_job(const Row& r) {
@@ -151,53 +156,55 @@ bool state_in(JobState s, std::initializer_list<JobState> allowed) {
     return std::find(allowed.begin(), allowed.end(), s) != allowed.end();
 }
 
+}  // namespace
+
+Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
+    if (job.kind.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "job kind must not be empty", "kind");
+    if (job.payload.empty()) {
+        return ::gramkit::fail(ErrorCode::invalid_argument, "job payload must be JSON text, got nothing", "payload");
+    }
+    if (job.max_attempts < 1) {
+        return ::gramkit::fail(ErrorCode::invalid_argument,
+                               "max_attempts must be at least 1, got " + std::to_string(job.max_attempts),
+                               "max_attempts");
+    }
+    if (job.idempotency_key && job.idempotency_key->empty()) {
+        return ::gramkit::fail(ErrorCode::invalid_argument, "idempotency key must not be empty", "idempotency_key");
+    }
+    Result<std::int64_t> inserted =
+        exec(c,
+             "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
+             "idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8)",
+             {job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
+              job.created_at});
+    if (!inserted) {
+        if (!is_constraint_violation(inserted.error(), "unique")) return ::gramkit::fail(inserted.error());
+        // Which uniqueness was it? Asking the table is exact on both
+        // dialects (their messages name the index differently).
+        if (job.idempotency_key) {
+            GK_ASSIGN_OR_RETURN(
+                auto existing,
+                query_int(c, "SELECT id FROM jobs WHERE idempotency_key = $1 AND state IN " + std::string(kLiveStates),
+                          {*job.idempotency_key}));
+            if (existing) {
+                return ::gramkit::fail(ErrorCode::conflict,
+                                       "a live job with this idempotency key exists: " + job_name(*existing),
+                                       std::to_string(*existing));
+            }
+        }
+        return ::gramkit::fail(ErrorCode::conflict, job_name(job.id) + " already exists", "id");
+    }
+    return get_job(c, job.id);
+}
+
+namespace {
+
 class SqlJobRepository final : public JobRepository {
 public:
     explicit SqlJobRepository(Database& db) : db_(db) {}
 
     Result<JobRecord> enqueue(const NewJobRecord& job) override {
-        if (job.kind.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "job kind must not be empty", "kind");
-        if (job.payload.empty()) {
-            return ::gramkit::fail(ErrorCode::invalid_argument, "job payload must be JSON text, got nothing",
-                                   "payload");
-        }
-        if (job.max_attempts < 1) {
-            return ::gramkit::fail(ErrorCode::invalid_argument,
-                                   "max_attempts must be at least 1, got " + std::to_string(job.max_attempts),
-                                   "max_attempts");
-        }
-        if (job.idempotency_key && job.idempotency_key->empty()) {
-            return ::gramkit::fail(ErrorCode::invalid_argument, "idempotency key must not be empty",
-                                   "idempotency_key");
-        }
-        return with_connection(db_, [&](Connection& c) -> Result<JobRecord> {
-            Result<std::int64_t> inserted =
-                exec(c,
-                     "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
-                     "idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8)",
-                     {job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
-                      job.created_at});
-            if (!inserted) {
-                if (!is_constraint_violation(inserted.error(), "unique")) return ::gramkit::fail(inserted.error());
-                // Which uniqueness was it? Asking the table is exact on both
-                // dialects (their messages name the index differently).
-                if (job.idempotency_key) {
-                    GK_ASSIGN_OR_RETURN(
-                        auto existing,
-                        query_int(c,
-                                  "SELECT id FROM jobs WHERE idempotency_key = $1 AND state IN " +
-                                      std::string(kLiveStates),
-                                  {*job.idempotency_key}));
-                    if (existing) {
-                        return ::gramkit::fail(ErrorCode::conflict,
-                                               "a live job with this idempotency key exists: " + job_name(*existing),
-                                               std::to_string(*existing));
-                    }
-                }
-                return ::gramkit::fail(ErrorCode::conflict, job_name(job.id) + " already exists", "id");
-            }
-            return get_job(c, job.id);
-        });
+        return with_connection(db_, [&](Connection& c) { return insert_job(c, job); });
     }
 
     Result<std::vector<JobRecord>> claim(std::string_view owner, std::size_t max, Duration lease, Timestamp now,
@@ -233,11 +240,34 @@ public:
     Status complete(std::int64_t id, std::int64_t token, std::optional<std::string> result_json,
                     Timestamp now) override {
         return with_connection(db_, [&](Connection& c) {
+            return leased_write(c, kCompleteSql, params_of({id, token, result_json, now}), id);
+        });
+    }
+
+    Result<std::vector<Status>> complete_many(std::span<const Completion> done, Timestamp now) override {
+        return with_transaction(db_, [&](Connection& c) -> Result<std::vector<Status>> {
+            std::vector<Status> out;
+            out.reserve(done.size());
+            for (const Completion& d : done) {
+                Status s = leased_write(c, kCompleteSql, params_of({d.id, d.token, d.result_json, now}), d.id);
+                // A database failure aborts the batch (the transaction is
+                // rolled back); a lost lease is that element's answer only.
+                if (!s && s.error().code != ErrorCode::conflict && s.error().code != ErrorCode::not_found)
+                    return ::gramkit::fail(std::move(s).error());
+                out.push_back(std::move(s));
+            }
+            return out;
+        });
+    }
+
+    Status release(std::int64_t id, std::int64_t token, Timestamp run_at, Timestamp now) override {
+        return with_connection(db_, [&](Connection& c) {
             return leased_write(c,
-                                "UPDATE jobs SET state = 'succeeded', result = $3, lease_owner = NULL, "
-                                "lease_token = NULL, lease_expires_at = NULL, updated_at = $4, finished_at = $4 "
+                                "UPDATE jobs SET state = 'queued', run_at = $3, "
+                                "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
+                                "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $4 "
                                 "WHERE id = $1 AND state = 'running' AND lease_token = $2",
-                                params_of({id, token, result_json, now}), id);
+                                params_of({id, token, run_at, now}), id);
         });
     }
 

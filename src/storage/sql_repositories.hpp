@@ -29,6 +29,13 @@ std::unique_ptr<SecretRepository> make_sql_secret_repository(Database& db);
 std::unique_ptr<RateLimitStateRepository> make_sql_ratelimit_state_repository(Database& db);
 std::unique_ptr<ActionRepository> make_sql_action_repository(Database& db);
 std::unique_ptr<JobRepository> make_sql_job_repository(Database& db);
+std::unique_ptr<ScheduleRepository> make_sql_schedule_repository(Database& db);
+std::unique_ptr<LeaseRepository> make_sql_lease_repository(Database& db);
+
+/// Inserts a queued job row on `c` (the INSERT of JobRepository::enqueue,
+/// after its field checks), so other repositories can enqueue inside their
+/// own transaction. Errors as enqueue.
+Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job);
 
 namespace sql_repo {
 

@@ -1,7 +1,7 @@
 #include "engine/ops/models.hpp"
 
 #include "engine/ops/instagram_json.hpp"
-
+#include "engine/ops/jobs_json.hpp"
 #include "gramkit/time_format.hpp"
 
 namespace gramkit::engine {
@@ -130,6 +130,7 @@ json::Value model_shapes() {
     o.set("Checkout", shape({{"account_id", "integer"}, {"username", "string"}, {"proxy_id", "integer|null"}}));
     o.set("Ok", shape({{"ok", "boolean"}}));
     add_instagram_shapes(o);
+    add_job_shapes(o);
     return o;
 }
 

@@ -1,0 +1,265 @@
+// scrape.tasks.* operations → the ScrapeService (gramkit/scrape.hpp,
+// docs/scrape.md). Runs happen on the job pool; these calls only change
+// tasks and enqueue runs.
+#include "engine/operation_registry.hpp"
+#include "engine/ops/models.hpp"
+#include "engine/ops/scrape_json.hpp"
+#include "gramkit/engine.hpp"
+#include "gramkit/scrape.hpp"
+#include "scrape/options_json.hpp"
+
+namespace gramkit::engine {
+namespace {
+
+using enum ParamType;
+
+// The engine's scrape service. Until Engine::scrape() exists (the engine
+// wires the service), the operations answer `unavailable`.
+template <class E>
+Result<scrape::ScrapeService*> service_of(E& e) {
+    if constexpr (requires { e.scrape(); }) {
+        return &e.scrape();
+    } else {
+        return fail(ErrorCode::unavailable, "the scrape service is not available in this engine");
+    }
+}
+
+json::Value to_json(const scrape::Task& t) {
+    json::Value o = json::Value::object();
+    o.set("id", t.id);
+    o.set("kind", scrape::to_string(t.kind));
+    o.set("target", t.target);
+    o.set("options", scrape::options_to_json(t.options));
+    o.set("schedule_id", t.schedule_id ? json::Value(*t.schedule_id) : json::Value());
+    o.set("state", scrape::to_string(t.state));
+    o.set("pages", t.pages);
+    o.set("items", t.items);
+    o.set("cursor", t.cursor ? json::Value(*t.cursor) : json::Value());
+    o.set("run_started_at", engine::to_json(t.run_started_at));
+    o.set("current_job_id", t.current_job_id ? json::Value(*t.current_job_id) : json::Value());
+    o.set("account_id", t.account_id ? json::Value(*t.account_id) : json::Value());
+    json::Value last_run;
+    if (t.last_run) {
+        if (auto parsed = json::parse(*t.last_run)) last_run = std::move(*parsed);
+    }
+    o.set("last_run", std::move(last_run));
+    o.set("last_error", t.last_error ? json::Value(*t.last_error) : json::Value());
+    o.set("created_at", engine::to_json(t.created_at));
+    o.set("updated_at", engine::to_json(t.updated_at));
+    return o;
+}
+
+json::Value strings(const std::vector<std::string>& items) {
+    json::Value a = json::Value::array();
+    for (const auto& s : items) a.push_back(s);
+    return a;
+}
+
+json::Value to_json(const scrape::ResultItem& item) {
+    json::Value o = json::Value::object();
+    o.set("seq", item.seq);
+    o.set("type", item.item_type);
+    o.set("id", item.item_id);
+    o.set("first_seen_at", engine::to_json(item.first_seen_at));
+    if (item.post) {
+        const auto& p = *item.post;
+        json::Value post = json::Value::object();
+        post.set("id", p.id);
+        post.set("shortcode", p.shortcode);
+        post.set("owner_id", p.owner_id);
+        post.set("owner_username", p.owner_username ? json::Value(*p.owner_username) : json::Value());
+        post.set("caption", p.caption);
+        post.set("taken_at", engine::to_json(p.taken_at));
+        post.set("like_count", p.like_count);
+        post.set("comment_count", p.comment_count);
+        post.set("media_type", p.media_type);
+        auto media = json::parse(p.media_urls_json);
+        post.set("media", media ? std::move(*media) : json::Value::array());
+        post.set("hashtags", strings(p.hashtags));
+        post.set("mentions", strings(p.mentions));
+        post.set("last_seen_at", engine::to_json(p.last_seen_at));
+        o.set("post", std::move(post));
+    } else {
+        o.set("post", json::Value());
+    }
+    if (item.profile) {
+        const auto& p = *item.profile;
+        json::Value profile = json::Value::object();
+        profile.set("user_id", p.user_id);
+        profile.set("username", p.username);
+        profile.set("full_name", p.full_name);
+        profile.set("biography", p.biography);
+        profile.set("followers", p.followers);
+        profile.set("following", p.following);
+        profile.set("post_count", p.post_count);
+        profile.set("is_private", p.is_private);
+        profile.set("is_verified", p.is_verified);
+        profile.set("profile_pic_url", p.profile_pic_url);
+        profile.set("last_seen_at", engine::to_json(p.last_seen_at));
+        o.set("profile", std::move(profile));
+    } else {
+        o.set("profile", json::Value());
+    }
+    return o;
+}
+
+Result<json::Value> task_result(Result<scrape::Task> t) {
+    if (!t) return fail(std::move(t).error());
+    return to_json(*t);
+}
+
+Result<scrape::TaskSchedule> schedule_from(const json::Value& v) {
+    json::ObjectReader r(v, "schedule");
+    scrape::TaskSchedule s;
+    GK_ASSIGN_OR_RETURN(s.cron, r.optional_string("cron"));
+    GK_ASSIGN_OR_RETURN(auto interval, r.optional_int("interval_s", 1, 366LL * 24 * 3600));
+    if (interval) s.interval = std::chrono::seconds(*interval);
+    GK_TRY(r.reject_unknown_keys());
+    return s;
+}
+
+Result<json::Value> create(Engine& e, const Params& p) {
+    GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+    scrape::NewTask spec;
+    GK_ASSIGN_OR_RETURN(spec.kind, scrape::task_kind_from_string(p.string("kind")));
+    spec.target = p.string("target");
+    if (const json::Value* options = p.raw("options"); options != nullptr && !options->is_null()) {
+        GK_ASSIGN_OR_RETURN(spec.options, scrape::options_from_json(*options, "options"));
+    }
+    if (const json::Value* schedule = p.raw("schedule"); schedule != nullptr && !schedule->is_null()) {
+        GK_ASSIGN_OR_RETURN(spec.schedule, schedule_from(*schedule));
+    }
+    spec.start = p.opt_bool("start").value_or(true);
+    return task_result(svc->create(spec));
+}
+
+Result<json::Value> list(Engine& e, const Params& p) {
+    GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+    scrape::TaskFilter f;
+    if (auto state = p.opt_string("state")) {
+        GK_ASSIGN_OR_RETURN(f.state, scrape::task_state_from_string(*state));
+    }
+    if (auto kind = p.opt_string("kind")) {
+        GK_ASSIGN_OR_RETURN(f.kind, scrape::task_kind_from_string(*kind));
+    }
+    f.after = p.opt_integer("after");
+    f.limit = limit_or(p.opt_integer("limit"), 50);
+    GK_ASSIGN_OR_RETURN(auto page, svc->list(f));
+    json::Value items = json::Value::array();
+    for (const auto& t : page.items) items.push_back(to_json(t));
+    json::Value out = json::Value::object();
+    out.set("items", std::move(items));
+    out.set("next_after", page.next_after ? json::Value(*page.next_after) : json::Value());
+    return out;
+}
+
+Result<json::Value> results(Engine& e, const Params& p) {
+    GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+    GK_ASSIGN_OR_RETURN(auto page,
+                        svc->results(p.integer("id"), p.opt_integer("after"), limit_or(p.opt_integer("limit"), 100)));
+    json::Value items = json::Value::array();
+    for (const auto& item : page.items) items.push_back(to_json(item));
+    json::Value out = json::Value::object();
+    out.set("items", std::move(items));
+    out.set("next_after", page.next_after ? json::Value(*page.next_after) : json::Value());
+    return out;
+}
+
+}  // namespace
+
+void add_scrape_shapes(json::Value& types) {
+    types.set("ScrapeTask",
+              shape({{"id", "integer"},
+                     {"kind", "string (profile|posts|hashtag|media)"},
+                     {"target", "string"},
+                     {"options", "{max_items: integer|null, since: string|null, page_delay_ms: integer, "
+                                 "raw_retention_days: integer}"},
+                     {"schedule_id", "integer|null"},
+                     {"state", "string (active|paused|cancelled|completed|failed)"},
+                     {"pages", "integer"},
+                     {"items", "integer"},
+                     {"cursor", "string|null (resume point of the run in progress)"},
+                     {"run_started_at", "string|null"},
+                     {"current_job_id", "integer|null"},
+                     {"account_id", "integer|null"},
+                     {"last_run", "{pages, items_new, items_seen, accounts_used, started_at, finished_at, "
+                                  "stopped_because, job_id}|null"},
+                     {"last_error", "string|null"},
+                     {"created_at", "string"},
+                     {"updated_at", "string"}}));
+    types.set("ScrapeResult", shape({{"seq", "integer (keyset cursor)"},
+                                     {"type", "string (post|profile)"},
+                                     {"id", "string"},
+                                     {"first_seen_at", "string"},
+                                     {"post", "StoredPost|null"},
+                                     {"profile", "StoredProfile|null"}}));
+}
+
+void register_scrape_operations(OperationRegistry& r) {
+    const ParamSpec id{"id", integer, true, "scrape task id"};
+    r.add({"scrape.tasks.create",
+           "Create a scraping task (profile, posts, hashtag or media) and, unless start is false, enqueue its first run.",
+           "scrape:write",
+           {{"kind", string, true, "profile, posts, hashtag or media"},
+            {"target", string, true, "username (profile, posts), tag (hashtag) or media id/shortcode (media)"},
+            {"options", object, false,
+             "{max_items (1-1000000), since (RFC 3339), page_delay_ms (0-600000), raw_retention_days (0-3650, "
+             "default 7; 0 = keep no raw answers)}"},
+            {"schedule", object, false, "{cron: 5-field UTC expression} or {interval_s: seconds}"},
+            {"start", boolean, false, "enqueue the first run now (default true)"}},
+           "ScrapeTask", create});
+    r.add({"scrape.tasks.list", "Scraping tasks by id, keyset-paginated.", "scrape:read",
+           {{"state", string, false, "only tasks in this state"},
+            {"kind", string, false, "only tasks of this kind"},
+            {"after", integer, false, "cursor"},
+            {"limit", integer, false, "1-1000 (default 50)"}},
+           "Page<ScrapeTask>", list});
+    r.add({"scrape.tasks.get", "One scraping task with its progress and last run.", "scrape:read", {id}, "ScrapeTask",
+           [](Engine& e, const Params& p) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               return task_result(svc->get(p.integer("id")));
+           }});
+    r.add({"scrape.tasks.start",
+           "Run the task now (a completed or failed task becomes active again); returns the run's job id (the live one "
+           "if a run is already queued or running).",
+           "scrape:write", {id}, "{task_id: integer, job_id: integer}",
+           [](Engine& e, const Params& p) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               GK_ASSIGN_OR_RETURN(auto job, svc->start(p.integer("id")));
+               json::Value o = json::Value::object();
+               o.set("task_id", p.integer("id"));
+               o.set("job_id", job);
+               return o;
+           }});
+    r.add({"scrape.tasks.pause", "Pause an active task; a running run stops after its current page, keeping its cursor.",
+           "scrape:write", {id}, "ScrapeTask",
+           [](Engine& e, const Params& p) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               return task_result(svc->pause(p.integer("id")));
+           }});
+    r.add({"scrape.tasks.resume", "Resume a paused task from its cursor.", "scrape:write", {id}, "ScrapeTask",
+           [](Engine& e, const Params& p) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               return task_result(svc->resume(p.integer("id")));
+           }});
+    r.add({"scrape.tasks.cancel", "Cancel a task for good: its live run is cancelled and its cursor dropped.",
+           "scrape:write", {id}, "ScrapeTask",
+           [](Engine& e, const Params& p) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               return task_result(svc->cancel(p.integer("id")));
+           }});
+    r.add({"scrape.tasks.delete",
+           "Delete a task with its item list, raw answers and schedule (stored posts and profiles stay).",
+           "scrape:write", {id}, "Ok", [](Engine& e, const Params& p) -> Result<json::Value> {
+               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               GK_TRY(svc->remove(p.integer("id")));
+               return json::Value(json::Value::Object{{"ok", true}});
+           }});
+    r.add({"scrape.tasks.results", "What the task found (posts, profiles), in the order found, keyset-paginated.",
+           "scrape:read",
+           {id, {"after", integer, false, "cursor (next_after of the previous page)"},
+            {"limit", integer, false, "1-1000 (default 100)"}},
+           "{items: ScrapeResult[], next_after: integer|null}", results});
+}
+
+}  // namespace gramkit::engine
