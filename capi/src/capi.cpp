@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "capi_shared.hpp"
 #include "gramkit/engine.hpp"
 #include "gramkit/gramkit.h"
 #include "last_error.hpp"
@@ -27,23 +28,8 @@
 using gramkit::ErrorCode;
 using gramkit::Status;
 using gramkit::capi::guarded;
-
-// The handle behind `gk_engine *`. Lives in the global namespace because the
-// header declares `typedef struct gk_engine gk_engine;`.
-struct gk_engine {
-    std::unique_ptr<gramkit::Engine> engine;
-
-    // The single C callback's subscription on the engine's EventBus.
-    std::mutex callback_mu;
-    std::optional<std::uint64_t> subscription;
-
-    // gk_engine_close sets `closing`, closes the bus (which wakes every
-    // poller) and waits until `pollers` drops to zero before freeing.
-    std::atomic<bool> closing{false};
-    std::mutex pollers_mu;
-    std::condition_variable pollers_cv;
-    int pollers = 0;
-};
+using gramkit::capi::null_argument;
+using gramkit::capi::require_utf8;
 
 namespace {
 
@@ -56,19 +42,6 @@ constexpr std::chrono::milliseconds kWaitSlice{10'000};
 // would publish events or change subscriptions refuse to run then: the bus
 // holds its delivery lock, so they would deadlock.
 thread_local bool t_in_event_callback = false;
-
-std::unexpected<gramkit::Error> null_argument(const char* fn, const char* name) {
-    return gramkit::fail(ErrorCode::invalid_argument, std::string(fn) + ": " + name + " must not be NULL", name);
-}
-
-Status require_utf8(const char* fn, const char* name, std::string_view text) {
-    if (auto bad = gramkit::capi::find_invalid_utf8(text)) {
-        return gramkit::fail(ErrorCode::invalid_argument,
-                             std::string(fn) + ": " + name + " is not valid UTF-8 (byte " + std::to_string(*bad) + ")",
-                             name);
-    }
-    return {};
-}
 
 Status require_not_in_callback(const char* fn) {
     if (t_in_event_callback) {

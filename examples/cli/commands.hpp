@@ -15,5 +15,7 @@ void register_proxy_commands(CLI::App& app, Context& ctx);
 void register_session_commands(CLI::App& app, Context& ctx);
 void register_vault_commands(CLI::App& app, Context& ctx);
 void register_instagram_commands(CLI::App& app, Context& ctx);
+/// `jobs ...`, `schedules ...` and `workers run`.
+void register_jobs_commands(CLI::App& app, Context& ctx);
 
 }  // namespace gramkit::cli

@@ -25,6 +25,7 @@
 #include "gramkit/log.hpp"
 #include "gramkit/proxies.hpp"
 #include "gramkit/ratelimit.hpp"
+#include "gramkit/scrape.hpp"
 #include "gramkit/sessions.hpp"
 #include "gramkit/vault.hpp"
 
@@ -138,6 +139,8 @@ public:
     /// Durable jobs, the worker pool and schedules (gramkit/jobs.hpp). The
     /// pool is stopped (gracefully) when the engine closes.
     jobs::JobService& jobs() noexcept;
+    /// Scraping tasks run as "scrape.run" jobs (gramkit/scrape.hpp).
+    scrape::ScrapeService& scrape() noexcept;
     /// The limiter itself (internal type; used by the operation handlers).
     ratelimit::Limiter& limiter() noexcept;
 

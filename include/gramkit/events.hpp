@@ -22,7 +22,7 @@
 
 namespace gramkit {
 
-struct Event {
+struct GRAMKIT_API Event {
     std::uint64_t seq = 0;   // increasing per bus, starting at 1
     std::string type;        // "account.created", ...
     Timestamp at{};

@@ -34,6 +34,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -245,7 +246,12 @@ public:
     virtual Status start(const WorkerOptions& options = {}) = 0;
     /// Stops claiming, waits up to shutdown_grace for running handlers, then
     /// cancels the rest and releases their jobs (queued again, attempt given
-    /// back). Returns when every pool thread has ended. Idempotent.
+    /// back). Returns when every pool thread has ended; a concurrent second
+    /// call waits for the first. Idempotent. Called from a handler (a pool
+    /// thread, which cannot join itself) it only stops claiming and
+    /// returns; a later call from outside the pool, at the latest the
+    /// engine's close, finishes the stop. Never close the engine from a
+    /// handler.
     virtual void stop() = 0;
     virtual PoolStatus status() const = 0;
 
@@ -263,6 +269,9 @@ public:
     /// not a JSON object, attempts out of 1..1000; `conflict` (details = id)
     /// for a live idempotency key.
     virtual Result<Job> enqueue(const JobSpec& spec) = 0;
+    /// Queues up to 10 000 jobs in one transaction: all or none. A bad spec
+    /// is `invalid_argument` with details "jobs[<index>].<field>".
+    virtual Result<std::vector<Job>> enqueue_many(std::span<const JobSpec> specs) = 0;
     virtual Result<Job> get(std::int64_t id) = 0;
     virtual Result<JobPage> list(const JobFilter& filter) = 0;
     /// Every state with its count.

@@ -13,6 +13,7 @@
 #include "gramkit/ids.hpp"
 #include "instagram/service.hpp"
 #include "jobs/job_service.hpp"
+#include "scrape/scrape_service.hpp"
 #include "net/http_client.hpp"
 #include "ratelimit/coarse_clock.hpp"
 #include "ratelimit/in_process_store.hpp"
@@ -42,6 +43,7 @@ struct Engine::Impl {
     // Declared after every service a handler may use; ~Engine stops its
     // pool before anything else goes away.
     std::unique_ptr<jobs::JobService> jobs;
+    std::unique_ptr<scrape::ScrapeServiceInternal> scrape;
     // The in-process store when ratelimit_store is "memory" and
     // ratelimit_persist is on (its state is saved/restored), else null.
     std::shared_ptr<ratelimit::InProcessStore> persisted_store;
@@ -201,6 +203,10 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
 
     impl->jobs = jobs::make_job_service(
         jobs::JobServiceDeps{*impl->backend, impl->clock, *impl->ids, *impl->logger, impl->events.get()});
+    impl->scrape = scrape::make_scrape_service(scrape::ScrapeDeps{
+        impl->backend->database(), *impl->jobs, *impl->instagram, *impl->session_manager, *impl->accounts,
+        impl->limiter.get(), impl->clock, *impl->ids, *impl->logger, impl->events.get()});
+    GK_TRY(impl->scrape->register_handlers());
 
     engine::register_account_operations(impl->operations);
     engine::register_proxy_operations(impl->operations);
@@ -209,6 +215,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineConfig config) {
     engine::register_ratelimit_operations(impl->operations);
     engine::register_instagram_operations(impl->operations);
     engine::register_job_operations(impl->operations);
+    engine::register_scrape_operations(impl->operations);
     engine::register_meta_operations(impl->operations);
 
     // Last: from here on handlers may run on the pool's threads.
@@ -256,6 +263,7 @@ EventBus& Engine::events() noexcept { return *impl_->events; }
 ratelimit::Limiter& Engine::limiter() noexcept { return *impl_->limiter; }
 instagram::InstagramService& Engine::instagram() noexcept { return *impl_->instagram; }
 jobs::JobService& Engine::jobs() noexcept { return *impl_->jobs; }
+scrape::ScrapeService& Engine::scrape() noexcept { return *impl_->scrape; }
 
 Result<ratelimit::Verdict> Engine::ratelimit_check(const ratelimit::Request& request, std::uint32_t cost) {
     return impl_->limiter->check(request, cost);

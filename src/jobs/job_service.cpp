@@ -29,6 +29,7 @@ namespace {
 
 constexpr std::size_t kMaxIdempotencyKey = 200;
 constexpr std::size_t kMaxKind = 100;
+constexpr std::size_t kMaxBatch = 10000;
 
 Error bad(std::string_view field, std::string message) {
     return Error{ErrorCode::invalid_argument, std::move(message), std::string(field)};
@@ -115,27 +116,32 @@ public:
     }
 
     Result<Job> enqueue(const JobSpec& spec) override {
-        if (spec.kind.empty()) return fail(bad("kind", "job kind must not be empty"));
-        if (spec.kind.size() > kMaxKind) return fail(bad("kind", "job kind must be at most 100 bytes"));
-        GK_TRY(require_json_object(spec.payload, "payload"));
-        if (spec.max_attempts && (*spec.max_attempts < 1 || *spec.max_attempts > 1000))
-            return fail(bad("max_attempts", "max_attempts must be 1 to 1000"));
-        if (spec.idempotency_key &&
-            (spec.idempotency_key->empty() || spec.idempotency_key->size() > kMaxIdempotencyKey))
-            return fail(bad("idempotency_key", "idempotency_key must be 1 to 200 bytes"));
-        const Timestamp now = deps_.clock->now();
-        storage::NewJobRecord r;
-        r.id = deps_.ids.next();
-        r.kind = spec.kind;
-        r.payload = spec.payload;
-        r.priority = spec.priority;
-        r.run_at = spec.run_at.value_or(now);
-        r.max_attempts = spec.max_attempts.value_or(kinds_.default_max_attempts(spec.kind));
-        r.idempotency_key = spec.idempotency_key;
-        r.created_at = now;
-        auto job = job_result(deps_.backend.jobs().enqueue(r));
+        GK_ASSIGN_OR_RETURN(auto record, new_job_record(spec, deps_.clock->now()));
+        auto job = job_result(deps_.backend.jobs().enqueue(record));
         if (job) pool_.wake();
         return job;
+    }
+
+    Result<std::vector<Job>> enqueue_many(std::span<const JobSpec> specs) override {
+        if (specs.size() > kMaxBatch) return fail(bad("jobs", "at most 10000 jobs per batch"));
+        const Timestamp now = deps_.clock->now();
+        std::vector<storage::NewJobRecord> records;
+        records.reserve(specs.size());
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            auto record = new_job_record(specs[i], now);
+            if (!record) {
+                const std::string at = "jobs[" + std::to_string(i) + "]";
+                return fail(ErrorCode::invalid_argument, at + ": " + record.error().message,
+                            at + "." + record.error().details);
+            }
+            records.push_back(std::move(*record));
+        }
+        GK_ASSIGN_OR_RETURN(auto stored, deps_.backend.jobs().enqueue_many(records));
+        std::vector<Job> out;
+        out.reserve(stored.size());
+        for (const auto& r : stored) out.push_back(to_job(r));
+        if (!out.empty()) pool_.wake();
+        return out;
     }
 
     Result<Job> get(std::int64_t id) override { return job_result(deps_.backend.jobs().get(id)); }
@@ -242,6 +248,28 @@ public:
     }
 
 private:
+    /// Checks a spec and fills in the defaults; errors name the field.
+    Result<storage::NewJobRecord> new_job_record(const JobSpec& spec, Timestamp now) {
+        if (spec.kind.empty()) return fail(bad("kind", "job kind must not be empty"));
+        if (spec.kind.size() > kMaxKind) return fail(bad("kind", "job kind must be at most 100 bytes"));
+        GK_TRY(require_json_object(spec.payload, "payload"));
+        if (spec.max_attempts && (*spec.max_attempts < 1 || *spec.max_attempts > 1000))
+            return fail(bad("max_attempts", "max_attempts must be 1 to 1000"));
+        if (spec.idempotency_key &&
+            (spec.idempotency_key->empty() || spec.idempotency_key->size() > kMaxIdempotencyKey))
+            return fail(bad("idempotency_key", "idempotency_key must be 1 to 200 bytes"));
+        storage::NewJobRecord r;
+        r.id = deps_.ids.next();
+        r.kind = spec.kind;
+        r.payload = spec.payload;
+        r.priority = spec.priority;
+        r.run_at = spec.run_at.value_or(now);
+        r.max_attempts = spec.max_attempts.value_or(kinds_.default_max_attempts(spec.kind));
+        r.idempotency_key = spec.idempotency_key;
+        r.created_at = now;
+        return r;
+    }
+
     FirerDeps firer() {
         return FirerDeps{deps_.backend.schedules(), *deps_.clock, deps_.ids, deps_.log,
                          [this](std::string_view kind) { return kinds_.default_max_attempts(kind); }};

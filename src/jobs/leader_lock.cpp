@@ -68,8 +68,10 @@ public:
             Result<bool> still = still_held(**held_);
             if (still && *still) return true;
             // Dead connection, or a new session after a reconnect: the lock
-            // is gone (PostgreSQL dropped it with the old session).
-            held_.reset();
+            // is gone (PostgreSQL dropped it with the old session). If the
+            // check failed for another reason (a timeout), the session may
+            // still hold it: give_back unlocks before the pool gets it.
+            give_back();
             return false;
         }
         auto lease = db_.connection();
@@ -83,21 +85,26 @@ public:
 
     void release() override {
         std::lock_guard lock(mu_);
-        if (!held_) return;
-        storage::Connection& c = **held_;
-        auto unlocked = query_one_int(c, "SELECT CASE WHEN pg_advisory_unlock($1) THEN 1 ELSE 0 END", {key_});
-        if (!unlocked || *unlocked != 1) {
-            // Never hand a connection that may still hold the lock back to
-            // the pool. (If the connection is dead, PostgreSQL already
-            // released it and this fails harmlessly.)
-            (void)query_one_int(c, "SELECT 1 FROM (SELECT pg_advisory_unlock_all()) AS unlocked", {});
-        }
-        held_.reset();
+        if (held_) give_back();
     }
 
     std::string_view kind() const noexcept override { return "postgres_advisory"; }
 
 private:
+    /// Unlocks and returns the kept connection to the pool. Never hands
+    /// back a connection that may still hold the lock: if the plain unlock
+    /// fails, every advisory lock of the session goes (pooled sessions hold
+    /// no others). On a dead connection both fail harmlessly: PostgreSQL
+    /// released the lock with the session.
+    void give_back() {
+        storage::Connection& c = **held_;
+        auto unlocked = query_one_int(c, "SELECT CASE WHEN pg_advisory_unlock($1) THEN 1 ELSE 0 END", {key_});
+        if (!unlocked || *unlocked != 1) {
+            (void)query_one_int(c, "SELECT 1 FROM (SELECT pg_advisory_unlock_all()) AS unlocked", {});
+        }
+        held_.reset();
+    }
+
     Result<bool> still_held(storage::Connection& c) const {
         const auto u = static_cast<std::uint64_t>(key_);
         GK_ASSIGN_OR_RETURN(std::int64_t n,

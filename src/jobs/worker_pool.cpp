@@ -134,10 +134,29 @@ void WorkerPool::wake() {
     cv_.notify_all();
 }
 
+namespace {
+// The pool whose thread this is (dispatcher or handler), so stop() can tell
+// a call from inside the pool, which must not join itself.
+thread_local const WorkerPool* t_pool_of_this_thread = nullptr;
+}  // namespace
+
 void WorkerPool::stop() {
+    if (t_pool_of_this_thread == this) {
+        // A handler (or a callback it made) asked: stop claiming now; the
+        // threads are joined by the next stop() from outside the pool (at the
+        // latest when the engine closes).
+        std::lock_guard lock(mu_);
+        draining_ = true;
+        deps_.log.warn("jobs", "pool.stop_from_pool_thread",
+                       {{"effect", "claiming stopped; call stop() from outside the pool to finish"}});
+        return;
+    }
+    // One stop at a time: a second caller waits until the first has joined
+    // every thread, so stop() always returns with the pool gone.
+    std::lock_guard stop_lock(stop_mu_);
     {
         std::lock_guard lock(mu_);
-        if (!started_ || draining_) return;
+        if (!started_) return;
         draining_ = true;
         cv_.notify_all();
     }
@@ -185,6 +204,7 @@ void WorkerPool::drain() {
 }
 
 void WorkerPool::dispatch_loop() {
+    t_pool_of_this_thread = this;
     for (;;) {
         reap_finished();
         heartbeat_due();
@@ -286,10 +306,23 @@ void WorkerPool::claim_and_launch() {
 }
 
 void WorkerPool::launch(std::shared_ptr<RunningJob> job, KindTable::Entry entry) {
-    deps_.running.add(job);
     std::lock_guard lock(mu_);
+    if (draining_) {
+        // stop() began while this batch was being claimed; drain() only sees
+        // jobs in the running set, so hand this one straight back.
+        if (Status s = deps_.backend.jobs().release(job->record.id, job->token, deps_.clock.now(), deps_.clock.now());
+            !s) {
+            deps_.log.warn("jobs", "job.release_failed",
+                           {{"id", std::to_string(job->record.id)}, {"error", s.error().message}});
+        }
+        return;
+    }
+    // Added under mu_, and draining_ is set under mu_ before drain() looks:
+    // every launched job is either seen by drain() or released above.
+    deps_.running.add(job);
     const std::uint64_t key = ++launches_;
     handler_threads_[key] = std::thread([this, key, job = std::move(job), entry = std::move(entry)] {
+        t_pool_of_this_thread = this;
         RunnerDeps runner{deps_.backend.jobs(), deps_.clock, deps_.log, deps_.events};
         run_job(runner, *job, entry.handler, entry.options);
         deps_.running.remove(job);

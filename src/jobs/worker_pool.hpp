@@ -114,6 +114,7 @@ private:
     WorkerOptions options_;
     std::unique_ptr<LeaderLock> leader_lock_;
 
+    std::mutex stop_mu_;  // serialises stop()
     mutable std::mutex mu_;
     std::condition_variable cv_;
     bool started_ = false;

@@ -344,6 +344,9 @@ public:
     /// can hand it back instead of queuing a duplicate; a duplicate id →
     /// `conflict` with details "id". Bad fields → `invalid_argument`.
     virtual Result<JobRecord> enqueue(const NewJobRecord& job) = 0;
+    /// Inserts every job in one transaction: all or none. The first error is
+    /// enqueue's, its message prefixed with "jobs[<index>]: ".
+    virtual Result<std::vector<JobRecord>> enqueue_many(std::span<const NewJobRecord> jobs) = 0;
 
     /// Leases up to `max` (1..1000) claimable jobs to `owner`: queued or
     /// failed_retrying with run_at ≤ now, or running with an expired lease

@@ -398,6 +398,57 @@ CREATE TABLE scrape_raw_documents (
 CREATE INDEX scrape_raw_documents_task_idx ON scrape_raw_documents (task_id, fetched_at);
 )sql";
 
+// Jobs, rebuilt without IN lists (issue 6 benchmark). SQLite evaluates a
+// constant IN list of three or more values by building a temporary table,
+// on every execution: the CHECK constraint and the predicates of the two
+// partial indexes made every INSERT and UPDATE of a job build three to five
+// of them (and churn the heap doing so). OR chains test the same sets with
+// plain comparisons. SQLite cannot alter a CHECK constraint, so the table is
+// rebuilt (the documented create-copy-drop-rename procedure); the same SQL
+// runs on PostgreSQL so both dialects keep one schema. The claim query
+// repeats the claim index's predicate literally (sql_job_repository.cpp).
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE jobs_v7 (
+    id               BIGINT  NOT NULL PRIMARY KEY,
+    kind             TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,
+    priority         INTEGER NOT NULL DEFAULT 0,
+    run_at           BIGINT  NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    max_attempts     INTEGER NOT NULL CHECK (max_attempts >= 1),
+    state            TEXT    NOT NULL CHECK (state = 'queued' OR state = 'running' OR state = 'failed_retrying'
+                                             OR state = 'succeeded' OR state = 'dead' OR state = 'cancelled'
+                                             OR state = 'paused' OR state = 'awaiting_input'),
+    lease_owner      TEXT,
+    lease_token      BIGINT,
+    lease_expires_at BIGINT,
+    last_error       TEXT,
+    idempotency_key  TEXT,
+    progress         TEXT,
+    result           TEXT,
+    input            TEXT,
+    input_expires_at BIGINT,
+    created_at       BIGINT  NOT NULL,
+    updated_at       BIGINT  NOT NULL,
+    finished_at      BIGINT
+);
+INSERT INTO jobs_v7 (id, kind, payload, priority, run_at, attempts, max_attempts, state, lease_owner, lease_token,
+                     lease_expires_at, last_error, idempotency_key, progress, result, input, input_expires_at,
+                     created_at, updated_at, finished_at)
+    SELECT id, kind, payload, priority, run_at, attempts, max_attempts, state, lease_owner, lease_token,
+           lease_expires_at, last_error, idempotency_key, progress, result, input, input_expires_at,
+           created_at, updated_at, finished_at FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_v7 RENAME TO jobs;
+CREATE INDEX jobs_claim_idx ON jobs (priority DESC, run_at, id)
+    WHERE (state = 'queued' OR state = 'failed_retrying' OR state = 'running');
+CREATE UNIQUE INDEX jobs_live_idempotency_key ON jobs (idempotency_key)
+    WHERE idempotency_key IS NOT NULL
+      AND (state = 'queued' OR state = 'running' OR state = 'failed_retrying' OR state = 'paused'
+           OR state = 'awaiting_input');
+CREATE INDEX jobs_state_idx ON jobs (state, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, proxies, sessions", kSchemaV1Sqlite, kSchemaV1Postgres},
     {2, "rate-limit state", kSchemaV2, kSchemaV2},
@@ -405,6 +456,7 @@ constexpr Migration kMigrations[] = {
     {4, "jobs", kSchemaV4, kSchemaV4},
     {5, "schedules, leader lease", kSchemaV5, kSchemaV5},
     {6, "scraping", kSchemaV6, kSchemaV6},
+    {7, "jobs without IN lists", kSchemaV7, kSchemaV7},
 };
 
 }  // namespace

@@ -50,18 +50,22 @@ constexpr std::string_view kColumnsJ =
     "j.lease_token, j.lease_expires_at, j.last_error, j.idempotency_key, j.progress, j.result, j.input, "
     "j.input_expires_at, j.created_at, j.updated_at, j.finished_at";
 
-// Claimable rows, with $1 = now. The leading state IN (...) term repeats the
+// Claimable rows, with $1 = now. The leading (state = ... OR ...) term repeats the
 // predicate of jobs_claim_idx literally: SQLite uses a partial index only
 // when its WHERE terms appear as AND-terms of the query, and PostgreSQL
 // then needs no proof either.
 constexpr std::string_view kClaimableWhere =
-    "state IN ('queued', 'failed_retrying', 'running') "
-    "AND ((state IN ('queued', 'failed_retrying') AND run_at <= $1) "
+    "(state = 'queued' OR state = 'failed_retrying' OR state = 'running') "
+    "AND (((state = 'queued' OR state = 'failed_retrying') AND run_at <= $1) "
     "OR (state = 'running' AND lease_expires_at < $1))";
 
 constexpr std::string_view kClaimOrder = " ORDER BY priority DESC, run_at, id";
 
-constexpr std::string_view kLiveStates = "('queued', 'running', 'failed_retrying', 'paused', 'awaiting_input')";
+// The live-key index's predicate (migration 7), repeated literally so that
+// lookups by key can use it. OR chains, not IN lists: see schema.cpp.
+constexpr std::string_view kLiveStateCondition =
+    "(state = 'queued' OR state = 'running' OR state = 'failed_retrying' OR state = 'paused' "
+    "OR state = 'awaiting_input')";
 
 constexpr std::string_view kCompleteSql =
     "UPDATE jobs SET state = 'succeeded', result = $3, lease_owner = NULL, lease_token = NULL, "
@@ -114,6 +118,35 @@ Result<std::vector<std::int64_t>> new_lease_tokens(std::size_t n) {
     GK_TRY(crypto::random_bytes(std::span<std::uint8_t>(bytes)));
     for (std::size_t i = 0; i < n; ++i) std::memcpy(&tokens[i], bytes.data() + i * sizeof(std::int64_t), 8);
     return tokens;
+}
+
+// PostgreSQL array literals, passed as one text parameter and cast in SQL.
+std::string bigint_array(std::span<const std::int64_t> values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ',';
+        out += std::to_string(values[i]);
+    }
+    return out + '}';
+}
+
+// Each element double-quoted with '"' and '\\' escaped; NULL unquoted.
+std::string text_array(std::span<const std::optional<std::string>> values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ',';
+        if (!values[i]) {
+            out += "NULL";
+            continue;
+        }
+        out += '"';
+        for (char ch : *values[i]) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    return out + '}';
 }
 
 std::string job_name(std::int64_t id) { return "job " + std::to_string(id); }
@@ -171,12 +204,17 @@ Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
     if (job.idempotency_key && job.idempotency_key->empty()) {
         return ::gramkit::fail(ErrorCode::invalid_argument, "idempotency key must not be empty", "idempotency_key");
     }
-    Result<std::int64_t> inserted =
-        exec(c,
-             "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
-             "idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8)",
-             {job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
-              job.created_at});
+    // RETURNING hands the stored row back with the INSERT: one round trip
+    // (PostgreSQL, and SQLite since 3.35).
+    static const std::string insert_sql =
+        "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, idempotency_key, "
+        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8) RETURNING " +
+        std::string(kColumns);
+    Result<std::optional<JobRecord>> inserted = query_optional<JobRecord>(
+        c, insert_sql,
+        params_of({job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
+                   job.created_at}),
+        decode_job);
     if (!inserted) {
         if (!is_constraint_violation(inserted.error(), "unique")) return ::gramkit::fail(inserted.error());
         // Which uniqueness was it? Asking the table is exact on both
@@ -184,7 +222,8 @@ Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
         if (job.idempotency_key) {
             GK_ASSIGN_OR_RETURN(
                 auto existing,
-                query_int(c, "SELECT id FROM jobs WHERE idempotency_key = $1 AND state IN " + std::string(kLiveStates),
+                query_int(c, "SELECT id FROM jobs WHERE idempotency_key IS NOT NULL AND idempotency_key = $1 AND " +
+                              std::string(kLiveStateCondition),
                           {*job.idempotency_key}));
             if (existing) {
                 return ::gramkit::fail(ErrorCode::conflict,
@@ -194,7 +233,8 @@ Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
         }
         return ::gramkit::fail(ErrorCode::conflict, job_name(job.id) + " already exists", "id");
     }
-    return get_job(c, job.id);
+    if (!*inserted) return ::gramkit::fail(ErrorCode::internal, job_name(job.id) + ": INSERT returned no row");
+    return std::move(**inserted);
 }
 
 namespace {
@@ -205,6 +245,23 @@ public:
 
     Result<JobRecord> enqueue(const NewJobRecord& job) override {
         return with_connection(db_, [&](Connection& c) { return insert_job(c, job); });
+    }
+
+    Result<std::vector<JobRecord>> enqueue_many(std::span<const NewJobRecord> jobs) override {
+        return with_transaction(db_, [&](Connection& c) -> Result<std::vector<JobRecord>> {
+            std::vector<JobRecord> out;
+            out.reserve(jobs.size());
+            for (std::size_t i = 0; i < jobs.size(); ++i) {
+                auto job = insert_job(c, jobs[i]);
+                if (!job) {
+                    Error e = std::move(job).error();
+                    e.message = "jobs[" + std::to_string(i) + "]: " + e.message;
+                    return ::gramkit::fail(std::move(e));
+                }
+                out.push_back(std::move(*job));
+            }
+            return out;
+        });
     }
 
     Result<std::vector<JobRecord>> claim(std::string_view owner, std::size_t max, Duration lease, Timestamp now,
@@ -245,6 +302,10 @@ public:
     }
 
     Result<std::vector<Status>> complete_many(std::span<const Completion> done, Timestamp now) override {
+        if (done.empty()) return std::vector<Status>{};
+        if (db_.dialect() == Dialect::postgresql) return complete_many_postgres(done, now);
+        // SQLite: the statements are in-process calls; one transaction makes
+        // the batch one commit.
         return with_transaction(db_, [&](Connection& c) -> Result<std::vector<Status>> {
             std::vector<Status> out;
             out.reserve(done.size());
@@ -455,15 +516,56 @@ private:
         return clause + ")";
     }
 
+    // PostgreSQL: one UPDATE for the whole batch (ids, tokens and results
+    // as parallel arrays), so a batch costs one round trip; only the jobs
+    // it did not match are looked at again, to say why.
+    Result<std::vector<Status>> complete_many_postgres(std::span<const Completion> done, Timestamp now) {
+        std::vector<std::int64_t> ids, tokens;
+        std::vector<std::optional<std::string>> results;
+        for (const Completion& d : done) {
+            ids.push_back(d.id);
+            tokens.push_back(d.token);
+            results.push_back(d.result_json);
+        }
+        const std::string id_array = bigint_array(ids), token_array = bigint_array(tokens);
+        const std::string result_array = text_array(results);
+        static const std::string sql =
+            "UPDATE jobs AS j SET state = 'succeeded', result = d.result, lease_owner = NULL, lease_token = NULL, "
+            "lease_expires_at = NULL, updated_at = $4, finished_at = $4 "
+            "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), CAST($3 AS TEXT[])) AS d(id, token, result) "
+            "WHERE j.id = d.id AND j.state = 'running' AND j.lease_token = d.token RETURNING j.id";
+        return with_connection(db_, [&](Connection& c) -> Result<std::vector<Status>> {
+            std::vector<std::int64_t> matched;
+            GK_TRY(query(c, sql,
+                         params_of({std::string_view(id_array), std::string_view(token_array),
+                                    std::string_view(result_array), now}),
+                         [&](const Row& r) -> Status {
+                             matched.push_back(r.i64(0));
+                             return {};
+                         }));
+            std::sort(matched.begin(), matched.end());
+            std::vector<Status> out;
+            out.reserve(done.size());
+            for (const Completion& d : done) {
+                if (std::binary_search(matched.begin(), matched.end(), d.id)) {
+                    out.emplace_back();
+                    continue;
+                }
+                // The same guarded write again: it matches nothing and
+                // reports the reason (lease lost, not found).
+                Status s = leased_write(c, kCompleteSql, params_of({d.id, d.token, d.result_json, now}), d.id);
+                if (!s && s.error().code != ErrorCode::conflict && s.error().code != ErrorCode::not_found)
+                    return ::gramkit::fail(std::move(s).error());
+                out.push_back(std::move(s));
+            }
+            return out;
+        });
+    }
+
     Result<std::vector<JobRecord>> claim_postgres(std::string_view owner, std::size_t max, Timestamp expires,
                                                   Timestamp now, std::span<const std::string> kinds,
                                                   std::span<const std::int64_t> tokens) {
-        std::string token_array = "{";
-        for (std::size_t i = 0; i < tokens.size(); ++i) {
-            if (i > 0) token_array += ',';
-            token_array += std::to_string(tokens[i]);
-        }
-        token_array += '}';
+        const std::string token_array = bigint_array(tokens);
 
         SqlParams params;
         const std::string p_now = params.add(now);  // $1, as kClaimableWhere expects
@@ -495,9 +597,17 @@ private:
         SqlParams params;
         params.add(now);  // $1, as kClaimableWhere expects
         const std::string kind_filter = kinds_clause(params, kinds);
-        const std::string select = "SELECT id FROM jobs WHERE " + std::string(kClaimableWhere) + kind_filter +
-                                   std::string(kClaimOrder) + " LIMIT " +
-                                   params.add(static_cast<std::int64_t>(max));
+        // INDEXED BY: without statistics SQLite plans this as a search of
+        // jobs_state_idx per state plus a sort of every claimable row, which
+        // costs O(queue) per claim; walking jobs_claim_idx in claim order
+        // stops after LIMIT rows.
+        const std::string select = "SELECT id FROM jobs INDEXED BY jobs_claim_idx WHERE " +
+                                   std::string(kClaimableWhere) + kind_filter + std::string(kClaimOrder) +
+                                   " LIMIT " + params.add(static_cast<std::int64_t>(max));
+        static const std::string lease_sql =
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, lease_token = $3, "
+            "lease_expires_at = $4, updated_at = $5 WHERE id = $1 RETURNING " +
+            std::string(kColumns);
         return with_transaction(db_, [&](Connection& c) -> Result<std::vector<JobRecord>> {
             std::vector<std::int64_t> ids;
             GK_TRY(query(c, select, params.span(), [&](const Row& r) -> Status {
@@ -507,12 +617,11 @@ private:
             std::vector<JobRecord> jobs;
             jobs.reserve(ids.size());
             for (std::size_t i = 0; i < ids.size(); ++i) {
-                GK_TRY(exec(c,
-                            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, "
-                            "lease_token = $3, lease_expires_at = $4, updated_at = $5 WHERE id = $1",
-                            {ids[i], owner, tokens[i], expires, now}));
-                GK_ASSIGN_OR_RETURN(JobRecord job, get_job(c, ids[i]));
-                jobs.push_back(std::move(job));
+                GK_ASSIGN_OR_RETURN(auto job, query_optional<JobRecord>(c, lease_sql,
+                                                                        params_of({ids[i], owner, tokens[i], expires, now}),
+                                                                        decode_job));
+                if (!job) return ::gramkit::fail(not_found("job", ids[i]));
+                jobs.push_back(std::move(*job));
             }
             return jobs;
         });

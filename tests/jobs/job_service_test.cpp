@@ -241,6 +241,25 @@ TEST_P(JobServiceTest, StopWaitsForHandlersThatFinishWithinTheGracePeriod) {
     EXPECT_EQ(done.result, "1");
 }
 
+TEST_P(JobServiceTest, StopCalledFromAHandlerOnlyStopsClaiming) {
+    std::atomic<bool> stopped_inside{false};
+    ASSERT_TRUE(jobs().register_handler("self_stop", [&](jobs::JobContext&) {
+        jobs().stop();  // a pool thread: must not join itself
+        stopped_inside = true;
+        return JobOutcome::success();
+    }));
+    ASSERT_TRUE(jobs().start(fast_pool()));
+    auto first = enqueue("self_stop");
+    EXPECT_EQ(await_finished(first.id), std::vector<std::string>{"succeeded"});
+    EXPECT_TRUE(stopped_inside.load());
+    EXPECT_FALSE(jobs().status().running);  // no longer claiming
+    auto second = enqueue("self_stop");
+    jobs().stop();  // from outside: joins the pool's threads
+    EXPECT_EQ(get(second.id).state, JobState::queued);
+    ASSERT_TRUE(jobs().start(fast_pool()));  // and it can start again
+    EXPECT_EQ(await_finished(second.id), std::vector<std::string>{"succeeded"});
+}
+
 TEST_P(JobServiceTest, ThePoolRespectsEachKindsConcurrency) {
     // Handlers hold until the test admits them one by one, so whenever the
     // pool could overrun the limit it has the chance to.
@@ -322,6 +341,20 @@ TEST_P(JobServiceTest, BadSpecsAndOptionsAreRefusedByName) {
     auto counts = jobs().counts();
     ASSERT_TRUE(counts);
     for (const auto& [state, n] : *counts) EXPECT_EQ(n, 0) << state;
+}
+
+TEST_P(JobServiceTest, EnqueueManyQueuesABatchOrNothing) {
+    std::vector<jobs::JobSpec> specs{{.kind = "a"}, {.kind = "b", .payload = R"({"x":1})", .priority = 2}};
+    auto queued = jobs().enqueue_many(specs);
+    ASSERT_TRUE(queued) << queued.error().to_string();
+    ASSERT_EQ(queued->size(), 2u);
+    EXPECT_EQ((*queued)[1].payload, R"({"x":1})");
+    specs.push_back({.kind = "c", .payload = "[]"});
+    auto refused = jobs().enqueue_many(specs);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+    EXPECT_EQ(refused.error().details, "jobs[2].payload");
+    EXPECT_EQ(jobs().counts()->at("queued"), 2);
 }
 
 TEST_P(JobServiceTest, IdempotencyKeyRefusesALiveDuplicate) {

@@ -560,6 +560,103 @@ TEST_P(JobRepositoryTest, StateTextsRoundTrip) {
 
 }  // namespace
 
+TEST_P(JobRepositoryTest, EnqueueManyIsAllOrNothing) {
+    std::vector<NewJobRecord> batch{new_job(1), new_job(2, "other", 3), new_job(3)};
+    auto stored = jobs().enqueue_many(batch);
+    GK_ASSERT_OK(stored);
+    ASSERT_EQ(stored->size(), 3u);
+    EXPECT_EQ((*stored)[1].kind, "other");
+    EXPECT_EQ((*stored)[1].priority, 3);
+    EXPECT_EQ((*stored)[2].state, JobState::queued);
+    // A duplicate id in the middle rolls the whole batch back.
+    std::vector<NewJobRecord> bad{new_job(10), new_job(2), new_job(11)};
+    auto refused = jobs().enqueue_many(bad);
+    GK_EXPECT_CODE(refused, ErrorCode::conflict);
+    EXPECT_NE(refused.error().message.find("jobs[1]"), std::string::npos) << refused.error().message;
+    GK_EXPECT_CODE(jobs().get(10), ErrorCode::not_found);
+    EXPECT_EQ(jobs().count_by_state()->at("queued"), 3);
+}
+
+TEST_P(JobRepositoryTest, CompleteManyAnswersPerJob) {
+    std::vector<NewJobRecord> batch{new_job(1), new_job(2), new_job(3)};
+    GK_ASSERT_OK(jobs().enqueue_many(batch));
+    auto claimed = jobs().claim("w", 3, 30s, at(1));
+    GK_ASSERT_OK(claimed);
+    ASSERT_EQ(claimed->size(), 3u);
+    // Job 2 is cancelled meanwhile: its completion must be refused alone.
+    GK_ASSERT_OK(jobs().cancel(2, at(2)));
+    std::vector<JobRepository::Completion> done;
+    for (const auto& j : *claimed)
+        done.push_back({j.id, *j.lease_token, j.id == 3 ? std::optional<std::string>(R"({"quote":"a\"b"})")
+                                                        : std::nullopt});
+    done.push_back({99, 1, std::nullopt});  // never existed
+    auto answers = jobs().complete_many(done, at(3));
+    GK_ASSERT_OK(answers);
+    ASSERT_EQ(answers->size(), 4u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto id = done[i].id;
+        if (id == 2) {
+            GK_EXPECT_CODE((*answers)[i], ErrorCode::conflict);
+        } else {
+            EXPECT_TRUE((*answers)[i].has_value()) << "job " << id;
+        }
+    }
+    GK_EXPECT_CODE((*answers)[3], ErrorCode::not_found);
+    EXPECT_EQ(jobs().get(1)->state, JobState::succeeded);
+    EXPECT_EQ(jobs().get(2)->state, JobState::cancelled);
+    EXPECT_EQ(jobs().get(3)->result, R"({"quote":"a\"b"})");
+    EXPECT_EQ(jobs().get(3)->finished_at, at(3));
+}
+
+TEST_P(JobRepositoryTest, ReleaseGivesTheAttemptBack) {
+    GK_ASSERT_OK(jobs().enqueue(new_job(1)));
+    auto job = claim_one("w", at(1));
+    GK_ASSERT_OK(job);
+    EXPECT_EQ(job->attempts, 1);
+    GK_ASSERT_OK(jobs().release(1, *job->lease_token, at(60), at(2)));
+    auto back = jobs().get(1);
+    EXPECT_EQ(back->state, JobState::queued);
+    EXPECT_EQ(back->attempts, 0);
+    EXPECT_EQ(back->run_at, at(60));
+    EXPECT_FALSE(back->lease_token.has_value());
+    // Not claimable before run_at; the old token no longer works.
+    EXPECT_TRUE(jobs().claim("w", 1, 30s, at(59))->empty());
+    GK_EXPECT_CODE(jobs().release(1, *job->lease_token, at(3), at(3)), ErrorCode::conflict);
+}
+
+// Needs two opens of one database: not on sqlite::memory:.
+class JobMigrationTest : public JobRepositoryTest {};
+
+TEST_P(JobMigrationTest, MigrationSevenKeepsEveryJobRow) {
+    // Migration 7 rebuilds the jobs table (OR chains instead of IN lists);
+    // rows written under migration 6 must come through unchanged.
+    backend_.reset();
+    auto fresh = test::FreshDatabase::create(GetParam());
+    GK_ASSERT_OK(fresh);
+    {
+        GK_ASSERT_OK_AND_ASSIGN(auto db, Database::open((*fresh)->url()));
+        GK_ASSERT_OK(db->migrate(gramkit_migrations().first(6)));
+        GK_ASSERT_OK_AND_ASSIGN(auto conn, db->connection());
+        GK_ASSERT_OK((*conn).execute_script(
+            "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
+            "idempotency_key, progress, created_at, updated_at) "
+            "VALUES (5, 'old', '{\"a\":1}', 2, 100, 1, 3, 'failed_retrying', 'key-5', '{\"p\":1}', 50, 60)"));
+    }
+    GK_ASSERT_OK_AND_ASSIGN(auto upgraded, Backend::open((*fresh)->url()));
+    GK_ASSERT_OK_AND_ASSIGN(int version, upgraded->database().schema_version());
+    EXPECT_EQ(version, 7);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord job, upgraded->jobs().get(5));
+    EXPECT_EQ(job.kind, "old");
+    EXPECT_EQ(job.payload, R"({"a":1})");
+    EXPECT_EQ(job.state, JobState::failed_retrying);
+    EXPECT_EQ(job.attempts, 1);
+    EXPECT_EQ(job.idempotency_key, "key-5");
+    EXPECT_EQ(job.progress, R"({"p":1})");
+    // The live-key index came back too.
+    GK_EXPECT_CODE(upgraded->jobs().enqueue(new_job(6, "noop", 0, at(0), 3, "key-5")), ErrorCode::conflict);
+}
+
 GRAMKIT_INSTANTIATE_STORAGE_BACKENDS(JobRepositoryTest);
+GRAMKIT_INSTANTIATE_STORAGE_BACKENDS_WHERE(JobMigrationTest, ::gramkit::test::shares_data_across_opens);
 
 }  // namespace gramkit::storage

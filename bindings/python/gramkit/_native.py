@@ -45,6 +45,24 @@ __all__ = [
     "set_event_callback",
     "ratelimit_try",
     "EventCallback",
+    "JOB_SUCCEEDED",
+    "JOB_FAILED",
+    "JOB_FAILED_PERMANENTLY",
+    "JOB_RETRY_LATER",
+    "JOB_AWAIT_INPUT",
+    "JobHandler",
+    "register_job_handler",
+    "job_context_id",
+    "job_context_kind",
+    "job_context_payload",
+    "job_context_attempt",
+    "job_context_input",
+    "job_context_cancelled",
+    "job_context_wait_cancelled",
+    "job_context_progress",
+    "job_context_set_result",
+    "job_context_set_error",
+    "job_context_set_delay_ms",
 ]
 
 #: Environment variable naming the library file to load.
@@ -59,6 +77,37 @@ _EVENT_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
 
 #: A Python event callback: receives the event's JSON text.
 EventCallback = Callable[[str], None]
+
+# int (*gk_job_handler_fn)(gk_job_context *ctx, void *user_data)
+_JOB_HANDLER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+
+#: Outcome codes a job handler returns (GK_JOB_* in gramkit/jobs.h).
+JOB_SUCCEEDED = 0
+JOB_FAILED = 1
+JOB_FAILED_PERMANENTLY = 2
+JOB_RETRY_LATER = 3
+JOB_AWAIT_INPUT = 4
+
+#: A Python job handler at the boundary: receives the gk_job_context
+#: address (valid during the call only) and returns a JOB_* code.
+JobHandler = Callable[[int], int]
+
+
+class _JobKindOptions(ctypes.Structure):
+    """gk_job_kind_options (version 1)."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("concurrency", ctypes.c_int),
+        ("max_attempts", ctypes.c_int),
+        ("lease_ms", ctypes.c_int64),
+        ("backoff_base_ms", ctypes.c_int64),
+        ("backoff_cap_ms", ctypes.c_int64),
+        ("backoff_multiplier", ctypes.c_double),
+    ]
+
+
+_JOB_KIND_OPTIONS_VERSION = 1
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
@@ -101,7 +150,15 @@ def _check_rate_limited_ok(result: int, func: Any, args: Tuple[Any, ...]) -> int
     return result
 
 
+def _check_answer(result: int, func: Any, args: Tuple[Any, ...]) -> int:
+    """errcheck for the gk_job_context functions answering 1/0: negative is an error."""
+    if result < 0:
+        _raise_for(result)
+    return result
+
+
 _c_int = ctypes.c_int
+_c_int64 = ctypes.c_int64
 _c_char_p = ctypes.c_char_p
 _c_void_p = ctypes.c_void_p
 _c_void_pp = ctypes.POINTER(ctypes.c_void_p)  # char ** / gk_engine **: kept untyped so we can gk_free
@@ -121,6 +178,20 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any, Optional[Callable[..., Any]]]] =
     ("gk_free", [_c_void_p], None, None),
     ("gk_ratelimit_try", [_c_void_p, _c_char_p, ctypes.c_uint32, ctypes.POINTER(ctypes.c_int64)], _c_int,
      _check_rate_limited_ok),
+    ("gk_job_context_id", [_c_void_p], _c_int64, None),
+    ("gk_job_context_kind", [_c_void_p], _c_char_p, None),
+    ("gk_job_context_payload", [_c_void_p], _c_char_p, None),
+    ("gk_job_context_attempt", [_c_void_p], _c_int, None),
+    ("gk_job_context_input", [_c_void_p], _c_char_p, None),
+    ("gk_job_context_cancelled", [_c_void_p], _c_int, _check_answer),
+    ("gk_job_context_wait_cancelled", [_c_void_p, _c_int64], _c_int, _check_answer),
+    ("gk_job_context_progress", [_c_void_p, _c_char_p], _c_int, _check),
+    ("gk_job_context_set_result", [_c_void_p, _c_char_p], _c_int, _check),
+    ("gk_job_context_set_error", [_c_void_p, _c_char_p], _c_int, _check),
+    ("gk_job_context_set_delay_ms", [_c_void_p, _c_int64], _c_int, _check),
+    ("gk_job_kind_options_init", [ctypes.POINTER(_JobKindOptions), ctypes.c_uint], _c_int, _check),
+    ("gk_jobs_register_handler", [_c_void_p, _c_char_p, _JOB_HANDLER, _c_void_p, ctypes.POINTER(_JobKindOptions)],
+     _c_int, _check),
 )
 
 
@@ -340,3 +411,108 @@ def ratelimit_try(handle: int, key: str, cost: int) -> Tuple[bool, int]:
     retry = ctypes.c_int64(0)
     code = lib.gk_ratelimit_try(handle, _encode(key, "parts"), cost, ctypes.byref(retry))
     return code == GK_OK, int(retry.value)
+
+
+# --------------------------------------------------------------------------
+# Job handlers (gramkit/jobs.h).  A context address is valid only while the
+# handler runs; callers (gramkit.jobs) make sure it is not used afterwards.
+
+_INT64_MAX = 2**63 - 1
+
+
+def _int_option(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidArgumentError(f"{name}: expected an integer in {low}..{high}, got {value!r}")
+    return value
+
+
+def register_job_handler(handle: int, kind: str, handler: JobHandler, options: Dict[str, Any]) -> Any:
+    """``gk_jobs_register_handler``.
+
+    ``options`` may hold ``concurrency``, ``max_attempts``, ``lease_ms``,
+    ``backoff_base_ms``, ``backoff_cap_ms`` (integers) and
+    ``backoff_multiplier`` (a number); missing ones keep the library's
+    defaults.  Returns the ctypes callback, which the caller must keep alive
+    until the engine is closed.  ``handler`` must not raise: if it does, the
+    job fails (the exception never reaches the library).
+    """
+    lib = _lib or load()
+    opts = _JobKindOptions()
+    lib.gk_job_kind_options_init(ctypes.byref(opts), _JOB_KIND_OPTIONS_VERSION)
+    for name in ("concurrency", "max_attempts"):
+        if name in options:
+            setattr(opts, name, _int_option(name, options[name], -2**31, 2**31 - 1))
+    for name in ("lease_ms", "backoff_base_ms", "backoff_cap_ms"):
+        if name in options:
+            setattr(opts, name, _int_option(name, options[name], -_INT64_MAX - 1, _INT64_MAX))
+    if "backoff_multiplier" in options:
+        multiplier = options["backoff_multiplier"]
+        if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)):
+            raise InvalidArgumentError(f"backoff_multiplier: expected a number, got {multiplier!r}")
+        opts.backoff_multiplier = float(multiplier)
+
+    def trampoline(ctx: Optional[int], _user: Any) -> int:
+        try:
+            return int(handler(int(ctx or 0)))
+        except BaseException as exc:  # noqa: BLE001 - nothing may unwind into C
+            try:
+                job_context_set_error(int(ctx or 0), f"handler failed: {type(exc).__name__}: {exc}")
+            except BaseException:  # noqa: BLE001
+                pass
+            return JOB_FAILED
+
+    c_handler = _JOB_HANDLER(trampoline)
+    lib.gk_jobs_register_handler(handle, _encode(kind, "kind"), c_handler, None, ctypes.byref(opts))
+    return c_handler
+
+
+def _borrowed(raw: Optional[bytes]) -> Optional[str]:
+    return None if raw is None else raw.decode("utf-8", "replace")
+
+
+def job_context_id(ctx: int) -> int:
+    return int(load().gk_job_context_id(ctx))
+
+
+def job_context_kind(ctx: int) -> str:
+    return _borrowed(load().gk_job_context_kind(ctx)) or ""
+
+
+def job_context_payload(ctx: int) -> str:
+    return _borrowed(load().gk_job_context_payload(ctx)) or "{}"
+
+
+def job_context_attempt(ctx: int) -> int:
+    return int(load().gk_job_context_attempt(ctx))
+
+
+def job_context_input(ctx: int) -> Optional[str]:
+    """The input JSON text, or None when the job has none."""
+    return _borrowed(load().gk_job_context_input(ctx))
+
+
+def job_context_cancelled(ctx: int) -> bool:
+    return load().gk_job_context_cancelled(ctx) == 1
+
+
+def job_context_wait_cancelled(ctx: int, timeout_ms: int) -> bool:
+    """Waits (GIL released) up to ``timeout_ms``; True when cancelled."""
+    return load().gk_job_context_wait_cancelled(ctx, max(0, int(timeout_ms))) == 1
+
+
+def job_context_progress(ctx: int, json_text: str) -> None:
+    load().gk_job_context_progress(ctx, _encode(json_text, "progress"))
+
+
+def job_context_set_result(ctx: int, json_text: str) -> None:
+    load().gk_job_context_set_result(ctx, _encode(json_text, "result"))
+
+
+def job_context_set_error(ctx: int, message: str) -> None:
+    """Stores the failure message; text that cannot cross as UTF-8 is replaced."""
+    data = message.encode("utf-8", "replace").replace(b"\0", b"\\0")
+    load().gk_job_context_set_error(ctx, data)
+
+
+def job_context_set_delay_ms(ctx: int, delay_ms: int) -> None:
+    load().gk_job_context_set_delay_ms(ctx, int(delay_ms))

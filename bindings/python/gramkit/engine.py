@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import _native
 from .errors import FailedPreconditionError, InvalidArgumentError
+from .jobs import Jobs, Schedules, Workers
 from .resources import Accounts, Instagram, Proxies, Ratelimit, Sessions, Vault
 
 __all__ = ["Engine", "Config", "format_timestamp", "parse_timestamp", "live_engines"]
@@ -344,3 +345,17 @@ class Engine:
         """Encryption keys: list, add, rewrap."""
         return Vault(self)
 
+    @property
+    def jobs(self) -> Jobs:
+        """Durable jobs and Python job handlers: ``enqueue``, ``get``, ``list``, ``register_handler``, ..."""
+        return Jobs(self)
+
+    @property
+    def schedules(self) -> Schedules:
+        """Periodic schedules (cron or fixed interval)."""
+        return Schedules(self)
+
+    @property
+    def workers(self) -> Workers:
+        """This engine's worker pool: ``start``, ``stop``, ``status``."""
+        return Workers(self)

@@ -143,4 +143,7 @@ GK_EXPORT void gk_free(void *ptr);
 }
 #endif
 
+/* Job handlers written in C (gk_jobs_register_handler). */
+#include "gramkit/jobs.h"
+
 #endif /* GRAMKIT_GRAMKIT_H */
