@@ -109,6 +109,7 @@ public:
 
     Result<std::size_t> tick() override {
         GK_TRY(deps_.backend.jobs().expire_inputs(deps_.clock->now()));
+        GK_TRY(deps_.backend.jobs().expire_leases(deps_.clock->now()));
         // With a pool, its leader fires schedules; firing here too would be
         // harmless (compare-and-set) but would bypass the leader lock.
         if (pool_.running() && !pool_.leader()) return std::size_t{0};

@@ -262,7 +262,23 @@ Result<std::unique_ptr<LeaderLock>> make_postgres_leader_lock(storage::Database&
                     "an advisory leader lock needs PostgreSQL, not " + std::string(storage::to_string(db.dialect())),
                     "leader_lock");
     }
-    return std::unique_ptr<LeaderLock>(new PostgresLeaderLock(db, advisory_lock_key(name)));
+    GK_ASSIGN_OR_RETURN(std::int64_t key, scoped_advisory_lock_key(db, name));
+    return std::unique_ptr<LeaderLock>(new PostgresLeaderLock(db, key));
+}
+
+Result<std::int64_t> scoped_advisory_lock_key(storage::Database& db, std::string_view name) {
+    // Advisory locks are per database, not per schema: deployments that
+    // share a database in different schemas (and parallel test runs) would
+    // otherwise elect one leader among them all, and the others' schedules
+    // would never fire.
+    GK_ASSIGN_OR_RETURN(auto lease, db.connection());
+    std::string scope;
+    GK_TRY(storage::query(*lease, "SELECT current_database() || '.' || current_schema()", {},
+                          [&](const storage::Row& r) -> Status {
+                              scope = r.text(0);
+                              return {};
+                          }));
+    return advisory_lock_key(std::string(name) + "@" + scope);
 }
 
 Result<std::unique_ptr<LeaderLock>> make_table_leader_lock(storage::LeaseRepository& leases, std::string name,
@@ -285,7 +301,9 @@ Result<std::unique_ptr<LeaderLock>> make_leader_lock(std::string_view spec, stor
                                                      std::string owner, Duration lease,
                                                      std::shared_ptr<const Clock> clock) {
     const std::string name(kSchedulerLockName);
-    if (spec.starts_with("redis://")) return make_redis_leader_lock(spec, name, std::move(owner), lease);
+    // One Redis may serve several deployments: the key names the database.
+    if (spec.starts_with("redis://"))
+        return make_redis_leader_lock(spec, name + "@" + backend.database().redacted_url(), std::move(owner), lease);
     const bool table = spec == "table" || (spec == "auto" && backend.database().dialect() != storage::Dialect::postgresql);
     if (table) return make_table_leader_lock(backend.leases(), name, std::move(owner), lease, std::move(clock));
     if (spec == "auto") {

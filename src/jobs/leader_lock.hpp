@@ -69,6 +69,11 @@ std::int64_t advisory_lock_key(std::string_view name) noexcept;
 /// connection died (the driver reconnects transparently, to a session that
 /// does not hold it), leadership is lost: false, and the next call tries to
 /// take it again. `db` must outlive the lock.
+/// The key make_postgres_leader_lock uses: advisory_lock_key of
+/// "<name>@<database>.<schema>", so deployments in different schemas of one
+/// database elect separate leaders.
+Result<std::int64_t> scoped_advisory_lock_key(storage::Database& db, std::string_view name);
+
 Result<std::unique_ptr<LeaderLock>> make_postgres_leader_lock(storage::Database& db, std::string_view name);
 
 /// A lease row `name` held by `owner` for `lease` from each successful

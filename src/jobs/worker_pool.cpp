@@ -259,9 +259,15 @@ void WorkerPool::run_schedules() {
     const auto now = SteadyClock::now();
     if (now < next_schedule_tick_) return;
     next_schedule_tick_ = now + kScheduleTick;
-    // Anyone may move expired input waits on: the update is idempotent.
+    // Anyone may move expired input waits and exhausted leases on: the
+    // updates are idempotent.
     if (auto moved = deps_.backend.jobs().expire_inputs(deps_.clock.now()); !moved)
         deps_.log.warn("jobs", "jobs.expire_inputs_failed", {{"error", moved.error().message}});
+    if (auto dead = deps_.backend.jobs().expire_leases(deps_.clock.now()); !dead) {
+        deps_.log.warn("jobs", "jobs.expire_leases_failed", {{"error", dead.error().message}});
+    } else if (*dead > 0) {
+        deps_.log.warn("jobs", "jobs.lost_on_last_attempt", {{"count", std::to_string(*dead)}});
+    }
     if (!leader_lock_) return;
     if (now >= next_leader_check_) {
         next_leader_check_ = now + options_.leader_lease / 3;

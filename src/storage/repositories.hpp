@@ -350,7 +350,8 @@ public:
 
     /// Leases up to `max` (1..1000) claimable jobs to `owner`: queued or
     /// failed_retrying with run_at ≤ now, or running with an expired lease
-    /// (lease_expires_at < now). Claim order: priority DESC, run_at, id; the
+    /// (lease_expires_at < now) and attempts left (attempts < max_attempts;
+    /// see expire_leases for the others). Claim order: priority DESC, run_at, id; the
     /// result is in that order. Each claimed job becomes running with
     /// attempts + 1, a fresh random lease token and lease_expires_at =
     /// now + lease. `kinds` empty = any kind. Concurrent claimers never get
@@ -400,6 +401,12 @@ public:
     /// now) while attempts < max_attempts, else dead; last_error "input not
     /// provided in time". Returns how many jobs it moved.
     virtual Result<std::size_t> expire_inputs(Timestamp now) = 0;
+    /// running with an expired lease and no attempts left (attempts ≥
+    /// max_attempts) → dead, last_error "worker lost during the last attempt
+    /// (lease expired)". Such jobs are never re-claimed: a job that crashes
+    /// its worker every time ends after max_attempts instead of looping.
+    /// Returns how many jobs it moved.
+    virtual Result<std::size_t> expire_leases(Timestamp now) = 0;
 
     // Operator control. An illegal transition is `conflict` naming the
     // current state.

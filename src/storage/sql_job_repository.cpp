@@ -57,7 +57,7 @@ constexpr std::string_view kColumnsJ =
 constexpr std::string_view kClaimableWhere =
     "(state = 'queued' OR state = 'failed_retrying' OR state = 'running') "
     "AND (((state = 'queued' OR state = 'failed_retrying') AND run_at <= $1) "
-    "OR (state = 'running' AND lease_expires_at < $1))";
+    "OR (state = 'running' AND lease_expires_at < $1 AND attempts < max_attempts))";
 
 constexpr std::string_view kClaimOrder = " ORDER BY priority DESC, run_at, id";
 
@@ -71,6 +71,8 @@ constexpr std::string_view kCompleteSql =
     "UPDATE jobs SET state = 'succeeded', result = $3, lease_owner = NULL, lease_token = NULL, "
     "lease_expires_at = NULL, updated_at = $4, finished_at = $4 "
     "WHERE id = $1 AND state = 'running' AND lease_token = $2";
+
+constexpr std::string_view kLeaseLostError = "worker lost during the last attempt (lease expired)";
 
 constexpr std::string_view kInputTimeoutError = "input not provided in time";
 
@@ -413,6 +415,18 @@ public:
                      "WHERE state = 'awaiting_input' AND input_expires_at < $1",
                      {now, kInputTimeoutError}));
             return static_cast<std::size_t>(changed);
+        });
+    }
+
+    Result<std::size_t> expire_leases(Timestamp now) override {
+        return with_connection(db_, [&](Connection& c) -> Result<std::size_t> {
+            GK_ASSIGN_OR_RETURN(std::int64_t moved,
+                                exec(c,
+                                     "UPDATE jobs SET state = 'dead', last_error = $2, lease_owner = NULL, "
+                                     "lease_token = NULL, lease_expires_at = NULL, updated_at = $1, finished_at = $1 "
+                                     "WHERE state = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts",
+                                     {now, kLeaseLostError}));
+            return static_cast<std::size_t>(moved);
         });
     }
 

@@ -624,6 +624,30 @@ TEST_P(JobRepositoryTest, ReleaseGivesTheAttemptBack) {
     GK_EXPECT_CODE(jobs().release(1, *job->lease_token, at(3), at(3)), ErrorCode::conflict);
 }
 
+TEST_P(JobRepositoryTest, AnExpiredLeaseOnTheLastAttemptEndsTheJob) {
+    // A job that takes its worker down every time must not loop for ever.
+    GK_ASSERT_OK(jobs().enqueue(new_job(1, "crashy", 0, at(0), 2)));
+    GK_ASSERT_OK(claim_one("w1", at(1), 10s));  // attempt 1; the worker dies
+    auto second = claim_one("w2", at(20), 10s);  // lease expired: attempt 2
+    GK_ASSERT_OK(second);
+    EXPECT_EQ(second->attempts, 2);
+    // Attempt 2's worker dies too: no third claim, and the sweep ends it.
+    GK_ASSERT_OK_AND_ASSIGN(auto none, jobs().claim("w3", 1, 10s, at(40)));
+    EXPECT_TRUE(none.empty());
+    GK_ASSERT_OK_AND_ASSIGN(std::size_t moved, jobs().expire_leases(at(40)));
+    EXPECT_EQ(moved, 1u);
+    GK_ASSERT_OK_AND_ASSIGN(JobRecord dead, jobs().get(1));
+    EXPECT_EQ(dead.state, JobState::dead);
+    EXPECT_EQ(dead.last_error, "worker lost during the last attempt (lease expired)");
+    EXPECT_EQ(dead.finished_at, at(40));
+    EXPECT_FALSE(dead.lease_token.has_value());
+    // A live lease is left alone.
+    GK_ASSERT_OK(jobs().enqueue(new_job(2, "fine", 0, at(0), 1)));
+    GK_ASSERT_OK(claim_one("w4", at(50), 10s));
+    EXPECT_EQ(*jobs().expire_leases(at(55)), 0u);
+    EXPECT_EQ(jobs().get(2)->state, JobState::running);
+}
+
 // Needs two opens of one database: not on sqlite::memory:.
 class JobMigrationTest : public JobRepositoryTest {};
 

@@ -129,7 +129,10 @@ protected:
     /// The backend pid holding the advisory lock `name` (0 if none), asked
     /// on a connection of `db`.
     std::int64_t holder_pid(storage::Database& db, std::string_view name) {
-        const auto key = static_cast<std::uint64_t>(advisory_lock_key(name));
+        auto scoped = scoped_advisory_lock_key(db, name);
+        EXPECT_TRUE(scoped.has_value());
+        if (!scoped) return 0;
+        const auto key = static_cast<std::uint64_t>(*scoped);
         std::int64_t pid = 0;
         auto conn = db.connection();
         EXPECT_TRUE(conn.has_value());
@@ -180,6 +183,21 @@ TEST_P(PostgresLeaderLockTest, TwoLocksOnOneDatabaseUseSeparateSessions) {
     EXPECT_FALSE(acquired(*b));
     a.reset();  // the destructor releases and gives the connection back
     EXPECT_TRUE(acquired(*b));
+}
+
+TEST_P(PostgresLeaderLockTest, DeploymentsInOtherSchemasElectTheirOwnLeader) {
+    // Advisory locks are per database; the key must include the schema, or
+    // one deployment's leader would silence every other deployment's
+    // schedules in the same database.
+    auto other_schema = test::FreshDatabase::create(GetParam());
+    GK_ASSERT_OK(other_schema);
+    GK_ASSERT_OK_AND_ASSIGN(auto other_db, storage::Database::open((*other_schema)->url()));
+    auto here = advisory_lock(db());
+    auto there = advisory_lock(*other_db);
+    ASSERT_TRUE(here && there);
+    EXPECT_TRUE(acquired(*here));
+    EXPECT_TRUE(acquired(*there));
+    there.reset();
 }
 
 TEST_P(PostgresLeaderLockTest, AKilledSessionLosesTheLockToTheNextProcess) {
