@@ -7,6 +7,7 @@
 #include "instagram/account_health.hpp"
 #include "instagram/endpoints.hpp"
 #include "instagram/parse.hpp"
+#include "instagram/raw_capture.hpp"
 #include "instagram/request_pipeline.hpp"
 #include "instagram/service.hpp"
 #include "net/retry_policy.hpp"
@@ -116,6 +117,7 @@ private:
             Result<T> parsed = parse(r.body);
             if (parsed) {
                 pipeline_.record(call, ex, "ok");
+                note_raw_body(call.action, r.body);  // for an open RawBodyCapture (raw_capture.hpp)
                 return parsed;
             }
             if (!is_refusal(parsed.error().code)) {

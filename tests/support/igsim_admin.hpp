@@ -1,11 +1,13 @@
-// Changing igsim's behaviour from a test through its admin API
-// (POST /__igsim/config, tools/igsim/README.md), over HTTPS with igsim's CA.
+// Tests against igsim: an engine configuration that points at it, and
+// changing its behaviour through its admin API (POST /__igsim/config,
+// tools/igsim/README.md) over HTTPS with igsim's CA.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "gramkit/engine.hpp"
 #include "net/http_client.hpp"
 
 namespace gramkit::testing {
@@ -27,6 +29,21 @@ inline ::testing::AssertionResult configure_igsim(const std::string& base_url, c
     if (!response) return ::testing::AssertionFailure() << response.error().to_string();
     if (response->status != 200) return ::testing::AssertionFailure() << response->status << " " << response->body;
     return ::testing::AssertionSuccess();
+}
+
+/// An engine configuration pointed at an igsim (both Instagram hosts),
+/// trusting its CA, on `clock`, logging everything at debug into `sink`.
+inline EngineConfig igsim_engine_config(const std::string& data_dir, const std::string& base_url,
+                                        const std::string& ca_file, std::shared_ptr<const Clock> clock, LogSink sink) {
+    EngineConfig cfg;
+    cfg.data_dir = data_dir;
+    cfg.clock = std::move(clock);
+    cfg.log_sink = std::move(sink);
+    cfg.log_level = LogLevel::debug;
+    cfg.http_ca_file = ca_file;
+    cfg.instagram.web_base_url = base_url;
+    cfg.instagram.api_base_url = base_url;
+    return cfg;
 }
 
 }  // namespace gramkit::testing

@@ -2,6 +2,7 @@
 
 #include "engine/ops/instagram_json.hpp"
 #include "engine/ops/jobs_json.hpp"
+#include "engine/ops/scrape_json.hpp"
 #include "gramkit/time_format.hpp"
 
 namespace gramkit::engine {
@@ -131,6 +132,7 @@ json::Value model_shapes() {
     o.set("Ok", shape({{"ok", "boolean"}}));
     add_instagram_shapes(o);
     add_job_shapes(o);
+    add_scrape_shapes(o);
     return o;
 }
 

@@ -2,6 +2,7 @@
 // docs/scrape.md). Runs happen on the job pool; these calls only change
 // tasks and enqueue runs.
 #include "engine/operation_registry.hpp"
+#include "engine/ops/instagram_json.hpp"
 #include "engine/ops/models.hpp"
 #include "engine/ops/scrape_json.hpp"
 #include "gramkit/engine.hpp"
@@ -12,17 +13,6 @@ namespace gramkit::engine {
 namespace {
 
 using enum ParamType;
-
-// The engine's scrape service. Until Engine::scrape() exists (the engine
-// wires the service), the operations answer `unavailable`.
-template <class E>
-Result<scrape::ScrapeService*> service_of(E& e) {
-    if constexpr (requires { e.scrape(); }) {
-        return &e.scrape();
-    } else {
-        return fail(ErrorCode::unavailable, "the scrape service is not available in this engine");
-    }
-}
 
 json::Value to_json(const scrape::Task& t) {
     json::Value o = json::Value::object();
@@ -49,57 +39,26 @@ json::Value to_json(const scrape::Task& t) {
     return o;
 }
 
-json::Value strings(const std::vector<std::string>& items) {
-    json::Value a = json::Value::array();
-    for (const auto& s : items) a.push_back(s);
-    return a;
-}
-
 json::Value to_json(const scrape::ResultItem& item) {
     json::Value o = json::Value::object();
     o.set("seq", item.seq);
     o.set("type", item.item_type);
     o.set("id", item.item_id);
     o.set("first_seen_at", engine::to_json(item.first_seen_at));
+    json::Value post;
     if (item.post) {
-        const auto& p = *item.post;
-        json::Value post = json::Value::object();
-        post.set("id", p.id);
-        post.set("shortcode", p.shortcode);
-        post.set("owner_id", p.owner_id);
-        post.set("owner_username", p.owner_username ? json::Value(*p.owner_username) : json::Value());
-        post.set("caption", p.caption);
-        post.set("taken_at", engine::to_json(p.taken_at));
-        post.set("like_count", p.like_count);
-        post.set("comment_count", p.comment_count);
-        post.set("media_type", p.media_type);
-        auto media = json::parse(p.media_urls_json);
-        post.set("media", media ? std::move(*media) : json::Value::array());
-        post.set("hashtags", strings(p.hashtags));
-        post.set("mentions", strings(p.mentions));
-        post.set("last_seen_at", engine::to_json(p.last_seen_at));
-        o.set("post", std::move(post));
-    } else {
-        o.set("post", json::Value());
+        post = engine::to_json(item.post->post);
+        post.set("first_seen_at", engine::to_json(item.post->first_seen_at));
+        post.set("last_seen_at", engine::to_json(item.post->last_seen_at));
     }
+    o.set("post", std::move(post));
+    json::Value profile;
     if (item.profile) {
-        const auto& p = *item.profile;
-        json::Value profile = json::Value::object();
-        profile.set("user_id", p.user_id);
-        profile.set("username", p.username);
-        profile.set("full_name", p.full_name);
-        profile.set("biography", p.biography);
-        profile.set("followers", p.followers);
-        profile.set("following", p.following);
-        profile.set("post_count", p.post_count);
-        profile.set("is_private", p.is_private);
-        profile.set("is_verified", p.is_verified);
-        profile.set("profile_pic_url", p.profile_pic_url);
-        profile.set("last_seen_at", engine::to_json(p.last_seen_at));
-        o.set("profile", std::move(profile));
-    } else {
-        o.set("profile", json::Value());
+        profile = engine::to_json(item.profile->profile);
+        profile.set("first_seen_at", engine::to_json(item.profile->first_seen_at));
+        profile.set("last_seen_at", engine::to_json(item.profile->last_seen_at));
     }
+    o.set("profile", std::move(profile));
     return o;
 }
 
@@ -119,7 +78,7 @@ Result<scrape::TaskSchedule> schedule_from(const json::Value& v) {
 }
 
 Result<json::Value> create(Engine& e, const Params& p) {
-    GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+    scrape::ScrapeService* svc = &e.scrape();
     scrape::NewTask spec;
     GK_ASSIGN_OR_RETURN(spec.kind, scrape::task_kind_from_string(p.string("kind")));
     spec.target = p.string("target");
@@ -134,7 +93,7 @@ Result<json::Value> create(Engine& e, const Params& p) {
 }
 
 Result<json::Value> list(Engine& e, const Params& p) {
-    GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+    scrape::ScrapeService* svc = &e.scrape();
     scrape::TaskFilter f;
     if (auto state = p.opt_string("state")) {
         GK_ASSIGN_OR_RETURN(f.state, scrape::task_state_from_string(*state));
@@ -154,7 +113,7 @@ Result<json::Value> list(Engine& e, const Params& p) {
 }
 
 Result<json::Value> results(Engine& e, const Params& p) {
-    GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+    scrape::ScrapeService* svc = &e.scrape();
     GK_ASSIGN_OR_RETURN(auto page,
                         svc->results(p.integer("id"), p.opt_integer("after"), limit_or(p.opt_integer("limit"), 100)));
     json::Value items = json::Value::array();
@@ -191,8 +150,8 @@ void add_scrape_shapes(json::Value& types) {
                                      {"type", "string (post|profile)"},
                                      {"id", "string"},
                                      {"first_seen_at", "string"},
-                                     {"post", "StoredPost|null"},
-                                     {"profile", "StoredProfile|null"}}));
+                                     {"post", "Post (+ first_seen_at, last_seen_at)|null"},
+                                     {"profile", "Profile (+ first_seen_at, last_seen_at)|null"}}));
 }
 
 void register_scrape_operations(OperationRegistry& r) {
@@ -216,7 +175,7 @@ void register_scrape_operations(OperationRegistry& r) {
            "Page<ScrapeTask>", list});
     r.add({"scrape.tasks.get", "One scraping task with its progress and last run.", "scrape:read", {id}, "ScrapeTask",
            [](Engine& e, const Params& p) -> Result<json::Value> {
-               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               scrape::ScrapeService* svc = &e.scrape();
                return task_result(svc->get(p.integer("id")));
            }});
     r.add({"scrape.tasks.start",
@@ -224,7 +183,7 @@ void register_scrape_operations(OperationRegistry& r) {
            "if a run is already queued or running).",
            "scrape:write", {id}, "{task_id: integer, job_id: integer}",
            [](Engine& e, const Params& p) -> Result<json::Value> {
-               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               scrape::ScrapeService* svc = &e.scrape();
                GK_ASSIGN_OR_RETURN(auto job, svc->start(p.integer("id")));
                json::Value o = json::Value::object();
                o.set("task_id", p.integer("id"));
@@ -234,24 +193,24 @@ void register_scrape_operations(OperationRegistry& r) {
     r.add({"scrape.tasks.pause", "Pause an active task; a running run stops after its current page, keeping its cursor.",
            "scrape:write", {id}, "ScrapeTask",
            [](Engine& e, const Params& p) -> Result<json::Value> {
-               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               scrape::ScrapeService* svc = &e.scrape();
                return task_result(svc->pause(p.integer("id")));
            }});
     r.add({"scrape.tasks.resume", "Resume a paused task from its cursor.", "scrape:write", {id}, "ScrapeTask",
            [](Engine& e, const Params& p) -> Result<json::Value> {
-               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               scrape::ScrapeService* svc = &e.scrape();
                return task_result(svc->resume(p.integer("id")));
            }});
     r.add({"scrape.tasks.cancel", "Cancel a task for good: its live run is cancelled and its cursor dropped.",
            "scrape:write", {id}, "ScrapeTask",
            [](Engine& e, const Params& p) -> Result<json::Value> {
-               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               scrape::ScrapeService* svc = &e.scrape();
                return task_result(svc->cancel(p.integer("id")));
            }});
     r.add({"scrape.tasks.delete",
            "Delete a task with its item list, raw answers and schedule (stored posts and profiles stay).",
            "scrape:write", {id}, "Ok", [](Engine& e, const Params& p) -> Result<json::Value> {
-               GK_ASSIGN_OR_RETURN(auto* svc, service_of(e));
+               scrape::ScrapeService* svc = &e.scrape();
                GK_TRY(svc->remove(p.integer("id")));
                return json::Value(json::Value::Object{{"ok", true}});
            }});
