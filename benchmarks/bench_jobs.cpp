@@ -4,7 +4,7 @@
 // issue 6: ≥ 1.0× of the plain loop including completion, and batched claims
 // ≥ 10× a Celery-class 1–2 k jobs/s, i.e. ≥ 10–20 k jobs/s).
 //
-//   build/h_bench/benchmarks/bench_jobs --benchmark_repetitions=5 \
+//   build/h_bench2/benchmarks/bench_jobs --benchmark_repetitions=5 \
 //       --benchmark_report_aggregates_only=true --benchmark_enable_random_interleaving=true
 //
 // PostgreSQL: GRAMKIT_BENCH_PG_URL, else GRAMKIT_TEST_POSTGRES_URL (what
@@ -14,19 +14,25 @@
 //
 // Benchmarks: BM_Jobs/<backend>/<scope>/<claim>/<side>
 //   backend  sqlite (a file in a temporary directory, WAL) or postgres
-//   scope    cycle: one iteration = enqueue kJobs jobs one by one, then claim
-//                   and complete until a claim comes back empty — all timed
+//   scope    cycle: one iteration = enqueue kJobs jobs, then claim and
+//                   complete until a claim comes back empty — all timed
 //                   (the issue's enqueue → claim → complete)
 //            drain: the same, with the enqueue done while timing is paused
 //                   (claim + complete only, to see what the claim path alone
 //                   reaches)
-//   claim    single:  claim(max = 1) + complete per job
-//            batch100: claim(max = 100) + complete_many of the batch (one
-//                   transaction for the completions)
-//   side     gramkit: Backend::open(url) → jobs().enqueue / claim / complete /
-//                   complete_many
-//            raw:     the same statements written directly against the C API
-//                   (sqlite3 / libpq prepared statements), see below
+//   claim    single:  enqueue one job per call, claim(max = 1) + complete
+//                     per job
+//            batch100: enqueue 100 jobs per call (enqueue_many, one
+//                     transaction), claim(max = 100) + complete_many of the
+//                     batch
+//   side     gramkit: Backend::open(url) → jobs().enqueue / enqueue_many /
+//                     claim / complete / complete_many
+//            raw:     the same work written directly against the C API
+//                     (sqlite3 / libpq prepared statements), see below
+//            raw_txn: (postgres/cycle/batch100 only) raw, but the batched
+//                     enqueue is BEGIN + 100 single-row INSERTs + COMMIT,
+//                     as gramkit's enqueue_many does it, instead of one
+//                     multi-row INSERT
 // items/s = jobs per second through the whole timed part. Every iteration
 // starts from an empty table (emptied with timing paused) and reuses the same
 // ids 1..kJobs, so the table and its indexes have the same shape on every
@@ -34,21 +40,29 @@
 // keeps --benchmark_enable_random_interleaving meaningful.
 //
 // Both sides: the schema made by gramkit's migrations (a Backend opens the
-// database first), the same rows (kind "bench.noop", payload "{}", priority
-// 0, run_at = created_at = T0, max_attempts 1), the same fixed `now` (T0 +
-// 1 s; no clock reads), a 30 s lease, owner "bench-worker", a no-op handler
-// (result NULL). Before timing, each side runs one untimed cycle of a few
-// jobs so gramkit's lazily prepared statements are ready, as the raw side's
-// are. Wall-clock time (UseRealTime): the database server is another process.
+// database first; migration 7: OR chains instead of IN lists), the same rows
+// (kind "bench.noop", payload "{}", priority 0, run_at = created_at = T0,
+// max_attempts 1, no idempotency key), the same fixed `now` (T0 + 1 s; no
+// clock reads), a 30 s lease, owner "bench-worker", a no-op handler (result
+// NULL). Before timing, each side runs one untimed cycle of a few jobs so
+// gramkit's lazily prepared statements are ready, as the raw side's are.
+// Wall-clock time (UseRealTime): the database server is another process.
 //
-// The raw loop ("plain SQL loop"):
-//   enqueue   the INSERT of JobRepository::enqueue, autocommit. (gramkit's
-//             enqueue also reads the row back to return it.)
-//   SQLite    claim: BEGIN IMMEDIATE; SELECT <all columns> FROM jobs WHERE
-//             <claimable> ORDER BY priority DESC, run_at, id LIMIT n; one
-//             UPDATE per picked row (state running, attempts + 1, owner,
-//             token, lease expiry); COMMIT. Every column is copied into a
-//             JobRecord, as the repository returns.
+// The raw loop ("plain SQL loop"), as a competent engineer would write it
+// against the same schema, and using every trick gramkit uses:
+//   enqueue   single: the INSERT of JobRepository::enqueue without its
+//             RETURNING (the loop does not need the row back), autocommit.
+//             batch100, SQLite: BEGIN; the same prepared INSERT 100 times;
+//             COMMIT (statements are in-process calls, one commit per batch).
+//             batch100, PostgreSQL: one INSERT … SELECT FROM unnest(<eight
+//             parallel arrays>) per 100 jobs: one round trip, every column
+//             passed per row (raw_txn: BEGIN, 100 INSERTs, COMMIT).
+//   SQLite    claim: exactly gramkit's statements: BEGIN IMMEDIATE; SELECT id
+//             FROM jobs INDEXED BY jobs_claim_idx WHERE <claimable> ORDER BY
+//             priority DESC, run_at, id LIMIT n; one UPDATE … RETURNING <all
+//             columns> per picked row; COMMIT. Every column is copied into a
+//             JobRecord, as the repository returns. Tokens: mt19937_64
+//             (gramkit: the OS CSPRNG, one getrandom per claim).
 //   PostgreSQL claim: the textbook single statement
 //             UPDATE jobs SET ... WHERE id IN (SELECT id FROM jobs WHERE
 //             <claimable> ORDER BY ... LIMIT n FOR UPDATE SKIP LOCKED)
@@ -58,9 +72,12 @@
 //             as an array joined by row number, so each token is
 //             independently unpredictable (see sql_job_repository.cpp).
 //   complete  the completion UPDATE guarded by `state = 'running' AND
-//             lease_token = $token`, checked to have changed one row;
-//             single: autocommit; batch100: BEGIN … one UPDATE per job …
-//             COMMIT (what complete_many does).
+//             lease_token = $token`, checked to have changed one row.
+//             single: autocommit. batch100, SQLite: BEGIN … one UPDATE per
+//             job … COMMIT (what complete_many does). batch100, PostgreSQL:
+//             gramkit's one UPDATE jobs … FROM unnest(ids, tokens, results),
+//             checked to have changed n rows (gramkit returns the matched
+//             ids to give each job its own status).
 // Claimable = the repository's WHERE clause, copied verbatim below.
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
@@ -94,6 +111,7 @@ using gramkit::storage::JobState;
 using gramkit::storage::NewJobRecord;
 
 constexpr int kJobs = 1000;  // jobs per iteration
+constexpr int kBatch = 100;  // enqueue and claim size of the batched variants
 constexpr int kWarmupJobs = 3;
 constexpr std::int64_t kT0 = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z in µs
 constexpr std::int64_t kNow = kT0 + 1'000'000;
@@ -106,11 +124,12 @@ constexpr std::string_view kOwner = "bench-worker";
 
 enum class Db { sqlite, postgres };
 enum class Scope { cycle, drain };
+enum class Who { gramkit, raw, raw_txn };
 
 struct Config {
     Db db;
     Scope scope;
-    int batch;  // claim size: 1 or 100
+    int batch;  // claim and enqueue size: 1 or kBatch
 };
 
 // --- temporary files ----------------------------------------------------------
@@ -154,11 +173,14 @@ std::optional<std::string> postgres_url() {
 // --- shared SQL ---------------------------------------------------------------
 
 // The repository's claimable predicate (sql_job_repository.cpp,
-// kClaimableWhere), with $1 = now.
+// kClaimableWhere, migration-7 form: OR chains repeating jobs_claim_idx's
+// predicate), with $1 = now.
 constexpr std::string_view kClaimableWhere =
-    "state IN ('queued', 'failed_retrying', 'running') "
-    "AND ((state IN ('queued', 'failed_retrying') AND run_at <= $1) "
-    "OR (state = 'running' AND lease_expires_at < $1))";
+    "(state = 'queued' OR state = 'failed_retrying' OR state = 'running') "
+    "AND (((state = 'queued' OR state = 'failed_retrying') AND run_at <= $1) "
+    "OR (state = 'running' AND lease_expires_at < $1 AND attempts < max_attempts))";
+
+constexpr std::string_view kClaimOrder = " ORDER BY priority DESC, run_at, id";
 
 constexpr std::string_view kColumns =
     "id, kind, payload, priority, run_at, attempts, max_attempts, state, lease_owner, lease_token, "
@@ -224,11 +246,13 @@ JobRecord decode_row(const Cell& c) {
 
 // --- the side interface -----------------------------------------------------------
 
-// One side of the comparison: what a worker loop needs.
+// One side of the comparison: what a producer and a worker loop need.
 class Side {
 public:
     virtual ~Side() = default;
     virtual void enqueue(std::int64_t id) = 0;
+    /// Enqueues ids first .. first + n - 1 in one call (one transaction).
+    virtual void enqueue_many(std::int64_t first, int n) = 0;
     /// Claims up to `max` jobs into `out` (cleared first).
     virtual void claim(int max, std::vector<JobRecord>& out) = 0;
     virtual void complete(const JobRecord& job) = 0;
@@ -244,6 +268,18 @@ public:
 
 // --- gramkit ------------------------------------------------------------------------
 
+NewJobRecord bench_job(std::int64_t id) {
+    NewJobRecord j;
+    j.id = id;
+    j.kind = std::string(kKind);
+    j.payload = std::string(kPayload);
+    j.priority = 0;
+    j.run_at = gramkit::from_micros(kT0);
+    j.max_attempts = 1;
+    j.created_at = gramkit::from_micros(kT0);
+    return j;
+}
+
 class GramkitSide final : public Side {
 public:
     explicit GramkitSide(const std::string& url) {
@@ -254,16 +290,16 @@ public:
     }
 
     void enqueue(std::int64_t id) override {
-        NewJobRecord j;
-        j.id = id;
-        j.kind = std::string(kKind);
-        j.payload = std::string(kPayload);
-        j.priority = 0;
-        j.run_at = gramkit::from_micros(kT0);
-        j.max_attempts = 1;
-        j.created_at = gramkit::from_micros(kT0);
-        auto r = jobs_->enqueue(j);
+        auto r = jobs_->enqueue(bench_job(id));
         if (!r) die("enqueue: " + r.error().to_string());
+    }
+
+    void enqueue_many(std::int64_t first, int n) override {
+        batch_.clear();
+        for (int i = 0; i < n; ++i) batch_.push_back(bench_job(first + i));
+        auto r = jobs_->enqueue_many(batch_);
+        if (!r) die("enqueue_many: " + r.error().to_string());
+        if (r->size() != static_cast<std::size_t>(n)) die("enqueue_many: wrong number of rows back");
     }
 
     void claim(int max, std::vector<JobRecord>& out) override {
@@ -290,6 +326,7 @@ public:
 private:
     std::unique_ptr<Backend> backend_;
     JobRepository* jobs_ = nullptr;
+    std::vector<NewJobRecord> batch_;
     std::vector<JobRepository::Completion> done_;
 };
 
@@ -352,12 +389,12 @@ public:
         commit_ = std::make_unique<SqliteStmt>(db_, "COMMIT");
         insert_ = std::make_unique<SqliteStmt>(db_, sqlite_placeholders(kInsertSql));
         select_ = std::make_unique<SqliteStmt>(
-            db_, sqlite_placeholders("SELECT " + std::string(kColumns) + " FROM jobs WHERE " +
-                                     std::string(kClaimableWhere) +
-                                     " ORDER BY priority DESC, run_at, id LIMIT $2"));
+            db_, sqlite_placeholders("SELECT id FROM jobs INDEXED BY jobs_claim_idx WHERE " +
+                                     std::string(kClaimableWhere) + std::string(kClaimOrder) + " LIMIT $2"));
         lease_ = std::make_unique<SqliteStmt>(
             db_, sqlite_placeholders("UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, "
-                                     "lease_token = $3, lease_expires_at = $4, updated_at = $5 WHERE id = $1"));
+                                     "lease_token = $3, lease_expires_at = $4, updated_at = $5 WHERE id = $1 "
+                                     "RETURNING " + std::string(kColumns)));
         complete_ = std::make_unique<SqliteStmt>(db_, sqlite_placeholders(kCompleteSql));
     }
     ~RawSqliteSide() override {
@@ -370,44 +407,41 @@ public:
         sqlite3_close_v2(db_);
     }
 
-    void enqueue(std::int64_t id) override {
-        sqlite3_stmt* s = insert_->get();
-        sqlite3_bind_int64(s, 1, id);
-        bind_sv(s, 2, kKind);
-        bind_sv(s, 3, kPayload);
-        sqlite3_bind_int64(s, 4, 0);
-        sqlite3_bind_int64(s, 5, kT0);
-        sqlite3_bind_int64(s, 6, 1);
-        sqlite3_bind_null(s, 7);
-        sqlite3_bind_int64(s, 8, kT0);
-        insert_->run();
+    void enqueue(std::int64_t id) override { insert_one(id); }
+
+    void enqueue_many(std::int64_t first, int n) override {
+        begin_->run();
+        for (int i = 0; i < n; ++i) insert_one(first + i);
+        commit_->run();
     }
 
     void claim(int max, std::vector<JobRecord>& out) override {
         out.clear();
+        ids_.clear();
         begin_->run();
         sqlite3_stmt* s = select_->get();
         sqlite3_bind_int64(s, 1, kNow);
         sqlite3_bind_int64(s, 2, max);
         int rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(decode_row(SqliteCell{s}));
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) ids_.push_back(sqlite3_column_int64(s, 0));
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) die(std::string("claim select: ") + sqlite3_errstr(rc));
         sqlite3_stmt* u = lease_->get();
-        for (JobRecord& j : out) {
-            const auto token = static_cast<std::int64_t>(rng_());
-            sqlite3_bind_int64(u, 1, j.id);
+        for (std::int64_t id : ids_) {
+            sqlite3_bind_int64(u, 1, id);
             bind_sv(u, 2, kOwner);
-            sqlite3_bind_int64(u, 3, token);
+            sqlite3_bind_int64(u, 3, static_cast<std::int64_t>(rng_()));
             sqlite3_bind_int64(u, 4, kNow + kLeaseUs);
             sqlite3_bind_int64(u, 5, kNow);
-            lease_->run();
-            j.state = JobState::running;
-            j.attempts += 1;
-            j.lease_owner = std::string(kOwner);
-            j.lease_token = token;
-            j.lease_expires_at = gramkit::from_micros(kNow + kLeaseUs);
-            j.updated_at = gramkit::from_micros(kNow);
+            rc = sqlite3_step(u);
+            if (rc != SQLITE_ROW) {
+                sqlite3_reset(u);
+                die(std::string("claim update: ") + sqlite3_errstr(rc));
+            }
+            out.push_back(decode_row(SqliteCell{u}));
+            rc = sqlite3_step(u);
+            sqlite3_reset(u);
+            if (rc != SQLITE_DONE) die(std::string("claim update: ") + sqlite3_errstr(rc));
         }
         commit_->run();
     }
@@ -421,6 +455,19 @@ public:
     }
 
 private:
+    void insert_one(std::int64_t id) {
+        sqlite3_stmt* s = insert_->get();
+        sqlite3_bind_int64(s, 1, id);
+        bind_sv(s, 2, kKind);
+        bind_sv(s, 3, kPayload);
+        sqlite3_bind_int64(s, 4, 0);
+        sqlite3_bind_int64(s, 5, kT0);
+        sqlite3_bind_int64(s, 6, 1);
+        sqlite3_bind_null(s, 7);
+        sqlite3_bind_int64(s, 8, kT0);
+        insert_->run();
+    }
+
     void complete_one(const JobRecord& j) {
         sqlite3_stmt* s = complete_->get();
         sqlite3_bind_int64(s, 1, j.id);
@@ -433,6 +480,7 @@ private:
 
     sqlite3* db_ = nullptr;
     std::unique_ptr<SqliteStmt> begin_, commit_, insert_, select_, lease_, complete_;
+    std::vector<std::int64_t> ids_;
     std::mt19937_64 rng_{42};
 };
 
@@ -484,26 +532,80 @@ struct PgCell {
     }
 };
 
+// PostgreSQL array literals ("{a,b,...}"), passed as text parameters.
+void append_array_element(std::string& out, std::string_view v, bool quote) {
+    if (out.size() > 1) out += ',';
+    if (!quote) {
+        out += v;
+        return;
+    }
+    out += '"';
+    for (char ch : v) {
+        if (ch == '"' || ch == '\\') out += '\\';
+        out += ch;
+    }
+    out += '"';
+}
+
 class RawPgSide final : public Side {
 public:
-    explicit RawPgSide(const std::string& url) : c_(connect_pg(url)) {
+    RawPgSide(const std::string& url, bool txn_enqueue) : c_(connect_pg(url)), txn_enqueue_(txn_enqueue) {
         prepare("ins", std::string(kInsertSql));
+        // A batch of jobs in one statement: every column as a parallel array.
+        prepare("ins_many",
+                "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
+                "idempotency_key, created_at, updated_at) "
+                "SELECT id, kind, payload, priority, run_at, 0, max_attempts, 'queued', idempotency_key, "
+                "created_at, created_at FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), "
+                "CAST($4 AS INTEGER[]), CAST($5 AS BIGINT[]), CAST($6 AS INTEGER[]), CAST($7 AS TEXT[]), "
+                "CAST($8 AS BIGINT[])) AS t(id, kind, payload, priority, run_at, max_attempts, idempotency_key, "
+                "created_at)");
         // The textbook SKIP LOCKED claim. The token: random() is in [0, 1),
         // scaled below 2^63.
         prepare("claim",
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, "
                 "lease_token = CAST(random() * 9.0e18 AS BIGINT), lease_expires_at = $3, updated_at = $1 "
                 "WHERE id IN (SELECT id FROM jobs WHERE " + std::string(kClaimableWhere) +
-                    " ORDER BY priority DESC, run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " +
+                    std::string(kClaimOrder) + " LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " +
                     std::string(kColumns));
         prepare("complete", std::string(kCompleteSql));
+        // gramkit's batched completion: one statement per batch.
+        prepare("complete_many",
+                "UPDATE jobs AS j SET state = 'succeeded', result = d.result, lease_owner = NULL, "
+                "lease_token = NULL, lease_expires_at = NULL, updated_at = $4, finished_at = $4 "
+                "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), CAST($3 AS TEXT[])) AS d(id, token, result) "
+                "WHERE j.id = d.id AND j.state = 'running' AND j.lease_token = d.token");
     }
     ~RawPgSide() override { PQfinish(c_); }
 
-    void enqueue(std::int64_t id) override {
-        const std::string ids = std::to_string(id);
-        const char* v[8] = {ids.c_str(), kKind.data(), kPayload.data(), "0", t0_.c_str(), "1", nullptr, t0_.c_str()};
-        exec("ins", 8, v, "insert");
+    void enqueue(std::int64_t id) override { insert_one(id); }
+
+    void enqueue_many(std::int64_t first, int n) override {
+        if (txn_enqueue_) {
+            pg_check(c_, PQexec(c_, "BEGIN"), "BEGIN");
+            for (int i = 0; i < n; ++i) insert_one(first + i);
+            pg_check(c_, PQexec(c_, "COMMIT"), "COMMIT");
+            return;
+        }
+        std::string a[8];
+        for (std::string& s : a) s = "{";
+        for (int i = 0; i < n; ++i) {
+            append_array_element(a[0], std::to_string(first + i), false);
+            append_array_element(a[1], kKind, true);
+            append_array_element(a[2], kPayload, true);
+            append_array_element(a[3], "0", false);
+            append_array_element(a[4], t0_, false);
+            append_array_element(a[5], "1", false);
+            append_array_element(a[6], "NULL", false);  // no idempotency key
+            append_array_element(a[7], t0_, false);
+        }
+        const char* v[8];
+        for (int i = 0; i < 8; ++i) {
+            a[i] += '}';
+            v[i] = a[i].c_str();
+        }
+        PgResult r = exec("ins_many", 8, v, "insert many");
+        if (std::string_view(PQcmdTuples(r.get())) != std::to_string(n)) die("insert many: wrong row count");
     }
 
     void claim(int max, std::vector<JobRecord>& out) override {
@@ -523,12 +625,27 @@ public:
         });
     }
 
-    void complete(const JobRecord& job) override { complete_one(job); }
+    void complete(const JobRecord& job) override {
+        const std::string id = std::to_string(job.id);
+        const std::string token = std::to_string(*job.lease_token);
+        const char* v[4] = {id.c_str(), token.c_str(), nullptr, now_.c_str()};
+        PgResult r = exec("complete", 4, v, "complete");
+        if (std::string_view(PQcmdTuples(r.get())) != "1") die("complete: lease lost");
+    }
 
     void complete_many(const std::vector<JobRecord>& jobs) override {
-        pg_check(c_, PQexec(c_, "BEGIN"), "BEGIN");
-        for (const JobRecord& j : jobs) complete_one(j);
-        pg_check(c_, PQexec(c_, "COMMIT"), "COMMIT");
+        std::string ids = "{", tokens = "{", results = "{";
+        for (const JobRecord& j : jobs) {
+            append_array_element(ids, std::to_string(j.id), false);
+            append_array_element(tokens, std::to_string(*j.lease_token), false);
+            append_array_element(results, "NULL", false);  // no-op handler: no result
+        }
+        ids += '}';
+        tokens += '}';
+        results += '}';
+        const char* v[4] = {ids.c_str(), tokens.c_str(), results.c_str(), now_.c_str()};
+        PgResult r = exec("complete_many", 4, v, "complete many");
+        if (std::string_view(PQcmdTuples(r.get())) != std::to_string(jobs.size())) die("complete many: lease lost");
     }
 
 private:
@@ -538,15 +655,14 @@ private:
     PgResult exec(const char* name, int n, const char* const* values, const char* what) {
         return pg_check(c_, PQexecPrepared(c_, name, n, values, nullptr, nullptr, 0), what);
     }
-    void complete_one(const JobRecord& j) {
-        const std::string id = std::to_string(j.id);
-        const std::string token = std::to_string(*j.lease_token);
-        const char* v[4] = {id.c_str(), token.c_str(), nullptr, now_.c_str()};
-        PgResult r = exec("complete", 4, v, "complete");
-        if (std::string_view(PQcmdTuples(r.get())) != "1") die("complete: lease lost");
+    void insert_one(std::int64_t id) {
+        const std::string ids = std::to_string(id);
+        const char* v[8] = {ids.c_str(), kKind.data(), kPayload.data(), "0", t0_.c_str(), "1", nullptr, t0_.c_str()};
+        exec("ins", 8, v, "insert");
     }
 
     PGconn* c_ = nullptr;
+    bool txn_enqueue_ = false;
     const std::string t0_ = std::to_string(kT0);
     const std::string now_ = std::to_string(kNow);
     const std::string expires_ = std::to_string(kNow + kLeaseUs);
@@ -579,11 +695,16 @@ __attribute__((noinline)) int drain(Side& side, int batch, std::vector<JobRecord
     }
 }
 
-__attribute__((noinline)) void enqueue_all(Side& side, int n) {
-    for (int i = 1; i <= n; ++i) side.enqueue(i);
+// Enqueues ids 1..n: one per call (batch 1) or `batch` per enqueue_many.
+__attribute__((noinline)) void enqueue_all(Side& side, int n, int batch) {
+    if (batch == 1) {
+        for (int i = 1; i <= n; ++i) side.enqueue(i);
+        return;
+    }
+    for (int first = 1; first <= n; first += batch) side.enqueue_many(first, std::min(batch, n - first + 1));
 }
 
-void run_jobs(benchmark::State& state, Config cfg, bool gramkit) {
+void run_jobs(benchmark::State& state, Config cfg, Who who) {
     std::string url;
     std::string sqlite_path;
     if (cfg.db == Db::postgres) {
@@ -600,7 +721,7 @@ void run_jobs(benchmark::State& state, Config cfg, bool gramkit) {
     try {
         // gramkit makes the schema (migrations) before anything else connects.
         std::unique_ptr<Side> side;
-        if (gramkit) {
+        if (who == Who::gramkit) {
             side = std::make_unique<GramkitSide>(url);
         } else {
             {
@@ -608,7 +729,7 @@ void run_jobs(benchmark::State& state, Config cfg, bool gramkit) {
                 if (!b) die("Backend::open: " + b.error().to_string());
             }
             if (cfg.db == Db::postgres) {
-                side = std::make_unique<RawPgSide>(url);
+                side = std::make_unique<RawPgSide>(url, who == Who::raw_txn);
             } else {
                 side = std::make_unique<RawSqliteSide>(sqlite_path);
             }
@@ -624,17 +745,17 @@ void run_jobs(benchmark::State& state, Config cfg, bool gramkit) {
         claimed.reserve(static_cast<std::size_t>(cfg.batch));
         // Untimed warm-up: prepares every statement of the cycle.
         cleaner->empty_jobs();
-        enqueue_all(*side, kWarmupJobs);
+        enqueue_all(*side, kWarmupJobs, cfg.batch);
         if (drain(*side, cfg.batch, claimed) != kWarmupJobs) die("warm-up did not finish every job");
         cleaner->empty_jobs();
 
         for (auto _ : state) {
             if (cfg.scope == Scope::drain) {
                 state.PauseTiming();
-                enqueue_all(*side, kJobs);
+                enqueue_all(*side, kJobs, cfg.batch);
                 state.ResumeTiming();
             } else {
-                enqueue_all(*side, kJobs);
+                enqueue_all(*side, kJobs, cfg.batch);
             }
             const int done = drain(*side, cfg.batch, claimed);
             state.PauseTiming();
@@ -659,15 +780,22 @@ void fixed_iterations(benchmark::internal::Benchmark* b) {
 void register_all() {
     for (Db db : {Db::sqlite, Db::postgres}) {
         for (Scope scope : {Scope::cycle, Scope::drain}) {
-            for (int batch : {1, 100}) {
-                for (bool gramkit : {true, false}) {
+            for (int batch : {1, kBatch}) {
+                for (Who who : {Who::gramkit, Who::raw, Who::raw_txn}) {
+                    // raw_txn differs from raw only in the batched PostgreSQL
+                    // enqueue, which only the cycle times.
+                    if (who == Who::raw_txn && !(db == Db::postgres && scope == Scope::cycle && batch == kBatch)) {
+                        continue;
+                    }
                     const std::string name = std::string("BM_Jobs/") + (db == Db::sqlite ? "sqlite" : "postgres") +
                                              (scope == Scope::cycle ? "/cycle" : "/drain") +
                                              (batch == 1 ? "/single" : "/batch100") +
-                                             (gramkit ? "/gramkit" : "/raw");
+                                             (who == Who::gramkit ? "/gramkit"
+                                              : who == Who::raw   ? "/raw"
+                                                                  : "/raw_txn");
                     const Config cfg{db, scope, batch};
                     benchmark::RegisterBenchmark(name.c_str(),
-                                                 [cfg, gramkit](benchmark::State& s) { run_jobs(s, cfg, gramkit); })
+                                                 [cfg, who](benchmark::State& s) { run_jobs(s, cfg, who); })
                         ->UseRealTime()
                         ->Unit(benchmark::kMillisecond)
                         ->Apply(fixed_iterations);

@@ -131,6 +131,12 @@ GK_EXPORT void gk_engine_close(gk_engine* engine) {
         if (engine == nullptr) return {};
         // Closing from a callback would free the bus that is calling it.
         GK_TRY(require_not_in_callback("gk_engine_close"));
+        // Closing from a job handler would make the pool join the thread it
+        // runs on (or free the engine under run_pending's feet).
+        if (gramkit::jobs::on_job_thread()) {
+            return gramkit::fail(ErrorCode::failed_precondition,
+                                 "gk_engine_close: must not be called from a job handler");
+        }
         std::unique_ptr<gk_engine> owned(engine);
         gramkit::EventBus& bus = owned->engine->events();
         {

@@ -17,5 +17,7 @@ void register_vault_commands(CLI::App& app, Context& ctx);
 void register_instagram_commands(CLI::App& app, Context& ctx);
 /// `jobs ...`, `schedules ...` and `workers run`.
 void register_jobs_commands(CLI::App& app, Context& ctx);
+/// `scrape profile|posts|hashtag|media ...` and the task commands.
+void register_scrape_commands(CLI::App& app, Context& ctx);
 
 }  // namespace gramkit::cli

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     register_vault_commands(app, ctx);
     register_instagram_commands(app, ctx);
     register_jobs_commands(app, ctx);
+    register_scrape_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

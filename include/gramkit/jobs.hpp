@@ -156,6 +156,11 @@ public:
 
 using Handler = std::function<JobOutcome(JobContext&)>;
 
+/// True on a thread that is running a job handler (a pool thread or a
+/// thread inside run_pending) or a worker pool's dispatcher. Such a thread
+/// must not close the engine: the C ABI's gk_engine_close refuses there.
+GRAMKIT_API bool on_job_thread() noexcept;
+
 /// A periodic schedule.
 struct Schedule {
     std::int64_t id = 0;

@@ -132,6 +132,19 @@ Result<std::string> record_outcome(const RunnerDeps& deps, RunningJob& job, cons
 
 }  // namespace
 
+namespace {
+thread_local int t_handler_depth = 0;  // > 0 while a handler runs on this thread
+
+struct HandlerScope {
+    HandlerScope() noexcept { ++t_handler_depth; }
+    ~HandlerScope() { --t_handler_depth; }
+    HandlerScope(const HandlerScope&) = delete;
+    HandlerScope& operator=(const HandlerScope&) = delete;
+};
+}  // namespace
+
+bool in_job_handler() noexcept { return t_handler_depth > 0; }
+
 void run_job(const RunnerDeps& deps, RunningJob& job, const Handler& handler, const KindOptions& options) {
     const std::string id_text = std::to_string(job.record.id);
     if (deps.events) {
@@ -144,6 +157,7 @@ void run_job(const RunnerDeps& deps, RunningJob& job, const Handler& handler, co
     Context ctx(deps, job);
     JobOutcome outcome;
     try {
+        HandlerScope scope;
         outcome = handler(ctx);
     } catch (const std::exception& e) {
         outcome = JobOutcome::failure(std::string("handler threw: ") + e.what());
@@ -158,6 +172,9 @@ void run_job(const RunnerDeps& deps, RunningJob& job, const Handler& handler, co
         publish_finished(deps, job, stop_reason_text(r), {});
         return;
     }
+    // From here the token is about to be spent: heartbeats must not take
+    // the conflict that follows for a lost lease.
+    job.finishing.store(true, std::memory_order_release);
     auto state = record_outcome(deps, job, outcome, options);
     if (!state) {
         const bool lost = state.error().code == ErrorCode::conflict || state.error().code == ErrorCode::not_found;

@@ -31,6 +31,7 @@ struct RunningJob {
     storage::JobRecord record;  // as claimed
     std::int64_t token;
     Duration lease{};
+    std::atomic<bool> finishing{false};  // the handler returned; its outcome is being recorded
     std::chrono::steady_clock::time_point last_heartbeat = std::chrono::steady_clock::now();
 
     /// Asks the handler to stop (first reason wins); wakes wait_cancelled.
@@ -44,6 +45,9 @@ private:
     std::mutex mu;
     std::condition_variable cv;
 };
+
+/// True while a handler runs on this thread (see on_job_thread).
+bool in_job_handler() noexcept;
 
 /// What running a job needs from the service.
 struct RunnerDeps {

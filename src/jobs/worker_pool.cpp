@@ -140,6 +140,8 @@ namespace {
 thread_local const WorkerPool* t_pool_of_this_thread = nullptr;
 }  // namespace
 
+bool on_job_thread() noexcept { return t_pool_of_this_thread != nullptr || in_job_handler(); }
+
 void WorkerPool::stop() {
     if (t_pool_of_this_thread == this) {
         // A handler (or a callback it made) asked: stop claiming now; the
@@ -147,6 +149,7 @@ void WorkerPool::stop() {
         // latest when the engine closes).
         std::lock_guard lock(mu_);
         draining_ = true;
+        cv_.notify_all();
         deps_.log.warn("jobs", "pool.stop_from_pool_thread",
                        {{"effect", "claiming stopped; call stop() from outside the pool to finish"}});
         return;
@@ -235,7 +238,7 @@ void WorkerPool::dispatch_loop() {
 void WorkerPool::heartbeat_due() {
     const auto steady_now = SteadyClock::now();
     for (const auto& job : deps_.running.all()) {
-        if (job->stop_reason() != StopReason::none) continue;
+        if (job->stop_reason() != StopReason::none || job->finishing.load(std::memory_order_acquire)) continue;
         if (steady_now - job->last_heartbeat < job->lease / 3) continue;
         job->last_heartbeat = steady_now;
         Status s = deps_.backend.jobs().heartbeat(job->record.id, job->token, deps_.clock.now() + job->lease);

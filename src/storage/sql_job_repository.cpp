@@ -212,11 +212,20 @@ Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
         "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, idempotency_key, "
         "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8) RETURNING " +
         std::string(kColumns);
+    // Inside a transaction on PostgreSQL a failed statement aborts the whole
+    // transaction, so the lookup below that names the conflicting job could
+    // not run: a savepoint lets the INSERT fail alone.
+    const bool savepoint = c.dialect() == Dialect::postgresql && c.in_transaction();
+    if (savepoint) GK_TRY(c.execute_script("SAVEPOINT gramkit_insert_job"));
     Result<std::optional<JobRecord>> inserted = query_optional<JobRecord>(
         c, insert_sql,
         params_of({job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
                    job.created_at}),
         decode_job);
+    if (savepoint) {
+        GK_TRY(c.execute_script(inserted ? "RELEASE SAVEPOINT gramkit_insert_job"
+                                         : "ROLLBACK TO SAVEPOINT gramkit_insert_job"));
+    }
     if (!inserted) {
         if (!is_constraint_violation(inserted.error(), "unique")) return ::gramkit::fail(inserted.error());
         // Which uniqueness was it? Asking the table is exact on both

@@ -242,6 +242,15 @@ static int nested_call_handler(gk_job_context *ctx, void *user_data) {
     return s->nested_rc == GK_OK ? GK_JOB_SUCCEEDED : GK_JOB_FAILED;
 }
 
+/* Tries to close the engine from inside its own handler: refused. */
+static int close_from_handler_handler(gk_job_context *ctx, void *user_data) {
+    struct seen *s = (struct seen *)user_data;
+    record(ctx, s);
+    gk_engine_close(g_nested_engine);
+    s->nested_rc = gk_last_error_code();
+    return GK_JOB_SUCCEEDED;
+}
+
 static int record_handler(gk_job_context *ctx, void *user_data) {
     record(ctx, (struct seen *)user_data);
     return GK_JOB_SUCCEEDED;
@@ -457,6 +466,21 @@ static void test_handler_may_call_the_engine(void) {
     seen_destroy(&followups);
 }
 
+static void test_closing_the_engine_from_a_handler_is_refused(void) {
+    struct seen s;
+    long long id;
+    gk_engine *e = open_seen(&s);
+    REQUIRE(e != NULL);
+    g_nested_engine = e;
+    id = register_and_enqueue(e, "test.close", close_from_handler_handler, &s, "{}", "");
+    REQUIRE(id > 0);
+    CHECK(run_pending(e) == 1);
+    CHECK(s.nested_rc == GK_EFAILED_PRECONDITION);
+    CHECK(job_in_state(e, id, "succeeded")); /* the engine is still open and usable */
+    g_nested_engine = NULL;
+    close_seen(e, &s);
+}
+
 static void test_pool_runs_handler_and_cancel_reaches_it(void) {
     struct seen s;
     gk_job_kind_options opts;
@@ -605,6 +629,7 @@ static const struct test_case g_tests[] = {
     {"retry_later_gives_the_attempt_back", test_retry_later_gives_the_attempt_back},
     {"await_input_then_provide_input", test_await_input_then_provide_input},
     {"handler_may_call_the_engine", test_handler_may_call_the_engine},
+    {"closing_the_engine_from_a_handler_is_refused", test_closing_the_engine_from_a_handler_is_refused},
     {"pool_runs_handler_and_cancel_reaches_it", test_pool_runs_handler_and_cancel_reaches_it},
     {"register_null_arguments", test_register_null_arguments},
     {"register_bad_options", test_register_bad_options},

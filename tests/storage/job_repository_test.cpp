@@ -575,6 +575,14 @@ TEST_P(JobRepositoryTest, EnqueueManyIsAllOrNothing) {
     EXPECT_NE(refused.error().message.find("jobs[1]"), std::string::npos) << refused.error().message;
     GK_EXPECT_CODE(jobs().get(10), ErrorCode::not_found);
     EXPECT_EQ(jobs().count_by_state()->at("queued"), 3);
+    // A live idempotency key inside the batch is named as such on every
+    // dialect (PostgreSQL aborts a transaction on the first error).
+    GK_ASSERT_OK(jobs().enqueue(new_job(20, "noop", 0, at(0), 3, "nightly")));
+    std::vector<NewJobRecord> keyed{new_job(21), new_job(22, "noop", 0, at(0), 3, "nightly")};
+    auto dup_key = jobs().enqueue_many(keyed);
+    GK_EXPECT_CODE(dup_key, ErrorCode::conflict);
+    EXPECT_EQ(dup_key.error().details, "20") << dup_key.error().to_string();
+    GK_EXPECT_CODE(jobs().get(21), ErrorCode::not_found);
 }
 
 TEST_P(JobRepositoryTest, CompleteManyAnswersPerJob) {

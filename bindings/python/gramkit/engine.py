@@ -13,6 +13,7 @@ from . import _native
 from .errors import FailedPreconditionError, InvalidArgumentError
 from .jobs import Jobs, Schedules, Workers
 from .resources import Accounts, Instagram, Proxies, Ratelimit, Sessions, Vault
+from .scrape import Scrape
 
 __all__ = ["Engine", "Config", "format_timestamp", "parse_timestamp", "live_engines"]
 
@@ -359,3 +360,8 @@ class Engine:
     def workers(self) -> Workers:
         """This engine's worker pool: ``start``, ``stop``, ``status``."""
         return Workers(self)
+
+    @property
+    def scrape(self) -> Scrape:
+        """Scraping tasks: ``create``, ``list``, ``get``, ``pause``, ``resume``, ``results``, ..."""
+        return Scrape(self)

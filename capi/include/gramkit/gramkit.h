@@ -87,7 +87,10 @@ GK_EXPORT int gk_engine_open(gk_engine **out, const char *config_json);
 /* Closes an engine and frees it. Accepts NULL. Threads blocked in
  * gk_next_event on this engine are woken (they return GK_ECANCELLED) and
  * waited for; any other call on the engine must have returned before
- * gk_engine_close starts, and none may start after it. */
+ * gk_engine_close starts, and none may start after it. Called from an event
+ * callback or a job handler it closes nothing and sets the last error
+ * (GK_EFAILED_PRECONDITION): the engine would have to free the thread it
+ * runs on. */
 GK_EXPORT void gk_engine_close(gk_engine *engine);
 
 /* Runs an operation. params_json: a JSON object, or NULL for "{}".

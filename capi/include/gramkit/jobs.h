@@ -26,8 +26,10 @@
  * to one invocation: use it only on the handler's thread and only until the
  * handler returns, except gk_job_context_cancelled, which any thread may
  * call while the handler runs. Inside a handler the host may call gk_call
- * (e.g. to enqueue follow-up jobs), but must not call gk_engine_close, nor
- * "workers.stop" from a pool thread (stopping waits for the handler).
+ * (e.g. to enqueue follow-up jobs). gk_engine_close there is refused
+ * (GK_EFAILED_PRECONDITION, engine left open); "workers.stop" there only
+ * stops claiming (a thread cannot wait for itself) and a later stop from
+ * outside the pool, or gk_engine_close, finishes it.
  *
  * Ownership. Strings a gk_job_context_* accessor returns are borrowed: owned
  * by the library and valid until the handler returns (copy them to keep
