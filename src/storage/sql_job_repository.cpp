@@ -193,7 +193,9 @@ bool state_in(JobState s, std::initializer_list<JobState> allowed) {
 
 }  // namespace
 
-Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
+namespace {
+
+Status check_new_job(const NewJobRecord& job) {
     if (job.kind.empty()) return ::gramkit::fail(ErrorCode::invalid_argument, "job kind must not be empty", "kind");
     if (job.payload.empty()) {
         return ::gramkit::fail(ErrorCode::invalid_argument, "job payload must be JSON text, got nothing", "payload");
@@ -206,46 +208,73 @@ Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
     if (job.idempotency_key && job.idempotency_key->empty()) {
         return ::gramkit::fail(ErrorCode::invalid_argument, "idempotency key must not be empty", "idempotency_key");
     }
-    // RETURNING hands the stored row back with the INSERT: one round trip
-    // (PostgreSQL, and SQLite since 3.35).
-    static const std::string insert_sql =
-        "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, idempotency_key, "
-        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8) RETURNING " +
-        std::string(kColumns);
-    // Inside a transaction on PostgreSQL a failed statement aborts the whole
-    // transaction, so the lookup below that names the conflicting job could
-    // not run: a savepoint lets the INSERT fail alone.
+    return {};
+}
+
+// The row an INSERT of `job` stores is fully determined by it, so it is
+// built here instead of read back (RETURNING costs SQLite a temporary table
+// per statement and PostgreSQL the decoding of every column).
+JobRecord stored_record(const NewJobRecord& job) {
+    JobRecord r;
+    r.id = job.id;
+    r.kind = job.kind;
+    r.payload = job.payload;
+    r.priority = job.priority;
+    r.run_at = job.run_at;
+    r.max_attempts = job.max_attempts;
+    r.idempotency_key = job.idempotency_key;
+    r.created_at = r.updated_at = job.created_at;
+    return r;
+}
+
+// Runs `fn` inside a savepoint when on PostgreSQL inside a transaction,
+// where a failed statement would otherwise abort the whole transaction and
+// the lookups that explain the failure could not run.
+template <class F>
+auto in_savepoint(Connection& c, std::string_view name, F&& fn) -> decltype(fn()) {
     const bool savepoint = c.dialect() == Dialect::postgresql && c.in_transaction();
-    if (savepoint) GK_TRY(c.execute_script("SAVEPOINT gramkit_insert_job"));
-    Result<std::optional<JobRecord>> inserted = query_optional<JobRecord>(
-        c, insert_sql,
-        params_of({job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
-                   job.created_at}),
-        decode_job);
+    if (savepoint) GK_TRY(c.execute_script("SAVEPOINT " + std::string(name)));
+    auto result = fn();
     if (savepoint) {
-        GK_TRY(c.execute_script(inserted ? "RELEASE SAVEPOINT gramkit_insert_job"
-                                         : "ROLLBACK TO SAVEPOINT gramkit_insert_job"));
+        GK_TRY(c.execute_script((result ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + std::string(name)));
     }
+    return result;
+}
+
+// After a unique violation: which uniqueness was it? Asking the table is
+// exact on both dialects (their messages name the index differently).
+Error explain_duplicate(Connection& c, const NewJobRecord& job) {
+    if (job.idempotency_key) {
+        auto existing = query_int(c,
+                                  "SELECT id FROM jobs WHERE idempotency_key IS NOT NULL AND idempotency_key = $1 AND " +
+                                      std::string(kLiveStateCondition),
+                                  {*job.idempotency_key});
+        if (!existing) return std::move(existing).error();
+        if (*existing) {
+            return Error{ErrorCode::conflict, "a live job with this idempotency key exists: " + job_name(**existing),
+                         std::to_string(**existing)};
+        }
+    }
+    return Error{ErrorCode::conflict, job_name(job.id) + " already exists", "id"};
+}
+
+}  // namespace
+
+Result<JobRecord> insert_job(Connection& c, const NewJobRecord& job) {
+    GK_TRY(check_new_job(job));
+    Status inserted = in_savepoint(c, "gramkit_insert_job", [&]() -> Status {
+        GK_TRY(exec(c,
+                    "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, "
+                    "idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 'queued', $7, $8, $8)",
+                    {job.id, job.kind, job.payload, job.priority, job.run_at, job.max_attempts, job.idempotency_key,
+                     job.created_at}));
+        return {};
+    });
     if (!inserted) {
         if (!is_constraint_violation(inserted.error(), "unique")) return ::gramkit::fail(inserted.error());
-        // Which uniqueness was it? Asking the table is exact on both
-        // dialects (their messages name the index differently).
-        if (job.idempotency_key) {
-            GK_ASSIGN_OR_RETURN(
-                auto existing,
-                query_int(c, "SELECT id FROM jobs WHERE idempotency_key IS NOT NULL AND idempotency_key = $1 AND " +
-                              std::string(kLiveStateCondition),
-                          {*job.idempotency_key}));
-            if (existing) {
-                return ::gramkit::fail(ErrorCode::conflict,
-                                       "a live job with this idempotency key exists: " + job_name(*existing),
-                                       std::to_string(*existing));
-            }
-        }
-        return ::gramkit::fail(ErrorCode::conflict, job_name(job.id) + " already exists", "id");
+        return ::gramkit::fail(explain_duplicate(c, job));
     }
-    if (!*inserted) return ::gramkit::fail(ErrorCode::internal, job_name(job.id) + ": INSERT returned no row");
-    return std::move(**inserted);
+    return stored_record(job);
 }
 
 namespace {
@@ -259,6 +288,8 @@ public:
     }
 
     Result<std::vector<JobRecord>> enqueue_many(std::span<const NewJobRecord> jobs) override {
+        if (jobs.empty()) return std::vector<JobRecord>{};
+        if (db_.dialect() == Dialect::postgresql) return enqueue_many_postgres(jobs);
         return with_transaction(db_, [&](Connection& c) -> Result<std::vector<JobRecord>> {
             std::vector<JobRecord> out;
             out.reserve(jobs.size());
@@ -271,6 +302,65 @@ public:
                 }
                 out.push_back(std::move(*job));
             }
+            return out;
+        });
+    }
+
+    // PostgreSQL: the batch as one INSERT … SELECT FROM unnest(<columns as
+    // arrays>), one round trip. On a unique violation the batch is retried
+    // row by row inside the same transaction, only to name the row.
+    Result<std::vector<JobRecord>> enqueue_many_postgres(std::span<const NewJobRecord> jobs) {
+        std::vector<std::int64_t> ids, priorities, run_ats, attempts, created;
+        std::vector<std::optional<std::string>> kinds, payloads, keys;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            if (Status s = check_new_job(jobs[i]); !s) {
+                Error e = std::move(s).error();
+                e.message = "jobs[" + std::to_string(i) + "]: " + e.message;
+                return ::gramkit::fail(std::move(e));
+            }
+            ids.push_back(jobs[i].id);
+            kinds.emplace_back(jobs[i].kind);
+            payloads.emplace_back(jobs[i].payload);
+            priorities.push_back(jobs[i].priority);
+            run_ats.push_back(to_micros(jobs[i].run_at));
+            attempts.push_back(jobs[i].max_attempts);
+            keys.push_back(jobs[i].idempotency_key);
+            created.push_back(to_micros(jobs[i].created_at));
+        }
+        const std::string a1 = bigint_array(ids), a2 = text_array(kinds), a3 = text_array(payloads),
+                          a4 = bigint_array(priorities), a5 = bigint_array(run_ats), a6 = bigint_array(attempts),
+                          a7 = text_array(keys), a8 = bigint_array(created);
+        static const std::string sql =
+            "INSERT INTO jobs (id, kind, payload, priority, run_at, attempts, max_attempts, state, idempotency_key, "
+            "created_at, updated_at) "
+            "SELECT id, kind, payload, priority, run_at, 0, max_attempts, 'queued', key, created_at, created_at "
+            "FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS INTEGER[]), "
+            "CAST($5 AS BIGINT[]), CAST($6 AS INTEGER[]), CAST($7 AS TEXT[]), CAST($8 AS BIGINT[])) "
+            "AS t(id, kind, payload, priority, run_at, max_attempts, key, created_at)";
+        return with_transaction(db_, [&](Connection& c) -> Result<std::vector<JobRecord>> {
+            Status batch = in_savepoint(c, "gramkit_enqueue_many", [&]() -> Status {
+                GK_TRY(exec(c, sql,
+                            params_of({std::string_view(a1), std::string_view(a2), std::string_view(a3),
+                                       std::string_view(a4), std::string_view(a5), std::string_view(a6),
+                                       std::string_view(a7), std::string_view(a8)})));
+                return {};
+            });
+            std::vector<JobRecord> out;
+            out.reserve(jobs.size());
+            if (!batch) {
+                if (!is_constraint_violation(batch.error(), "unique")) return ::gramkit::fail(batch.error());
+                // Row by row to find (and name) the duplicate; the
+                // transaction rolls everything back on the way out.
+                for (std::size_t i = 0; i < jobs.size(); ++i) {
+                    if (auto one = insert_job(c, jobs[i]); !one) {
+                        Error e = std::move(one).error();
+                        e.message = "jobs[" + std::to_string(i) + "]: " + e.message;
+                        return ::gramkit::fail(std::move(e));
+                    }
+                }
+                return ::gramkit::fail(batch.error());  // a duplicate within the batch itself
+            }
+            for (const auto& j : jobs) out.push_back(stored_record(j));
             return out;
         });
     }
