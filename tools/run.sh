@@ -159,6 +159,10 @@ demo() {
     ig_step profile demo.collector "$IG_USER"
     ig_step posts demo.collector "$IG_USER" --limit 15
     ig_step hashtag demo.collector "$IG_TAG"
+    # A scraping task: runs as a durable job on the worker pool started in
+    # the foreground, printing its pages as they are committed.
+    step --instagram-url "$IGSIM_URL" --ca-file "$IGSIM_CERT" scrape hashtag "$IG_TAG" --max 20
+    step scrape list
     step proxy add "http://proxy.example.net:3128" --max-accounts 2
     step_with_stdin "socks5://demo:$PROXY_PASSWORD@socks.example.net:1080" \
         "echo 'socks5://demo:<password>@socks.example.net:1080'" proxy add --stdin
