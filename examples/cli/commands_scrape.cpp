@@ -522,7 +522,7 @@ void add_create_command(CLI::App& group, Context& ctx, TaskKind kind, const std:
     if (paged) {
         cmd->add_option("--max", o->max_items, "Stop after the page on which this many posts were seen (1..1000000)");
         cmd->add_option("--since", o->since, "Only posts taken since DATE (YYYY-MM-DD or RFC 3339); stop there");
-        cmd->add_option("--page-delay-ms", o->page_delay_ms, "Pause between two pages (0..600000)");
+        cmd->add_option("--page-delay-ms", o->page_delay_ms, "Pause between two pages (0..120000)");
     }
     cmd->add_option("--keep-raw-days", o->raw_days, "Days the raw answers are kept (0..3650; 0 = none)")
         ->capture_default_str();

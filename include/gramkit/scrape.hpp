@@ -52,6 +52,10 @@ GRAMKIT_API Result<TaskState> task_state_from_string(std::string_view text);
 
 /// Upper bound of TaskOptions::max_items.
 inline constexpr std::int64_t kMaxItemsLimit = 1'000'000;
+/// Upper bound of TaskOptions::page_delay in milliseconds (2 min): well
+/// under the account lease (default 5 min), which a run renews right before
+/// and right after each page, so a run never waits out its hold on an account.
+inline constexpr std::int64_t kMaxPageDelayMs = 120'000;
 
 struct TaskOptions {
     /// A run stops after the page on which it has seen this many posts
@@ -60,7 +64,8 @@ struct TaskOptions {
     /// posts / hashtag: posts taken before this are not stored, and a run
     /// stops at the first page that reaches them.
     std::optional<Timestamp> since;
-    /// Pause between two pages (0..10 min); cancellation interrupts it.
+    /// Pause between two pages (0..kMaxPageDelayMs, and shorter than the
+    /// service's account lease); cancellation interrupts it.
     std::chrono::milliseconds page_delay{0};
     /// Raw answers older than this many days are deleted at the end of each
     /// run (0..3650); 0 = raw answers are not kept at all.

@@ -17,7 +17,7 @@ Result<TaskOptions> options_from_json(const json::Value& object, std::string_vie
         }
         o.since = *t;
     }
-    GK_ASSIGN_OR_RETURN(auto delay, r.optional_int("page_delay_ms", 0, 600'000));
+    GK_ASSIGN_OR_RETURN(auto delay, r.optional_int("page_delay_ms", 0, kMaxPageDelayMs));
     o.page_delay = std::chrono::milliseconds(delay.value_or(0));
     GK_ASSIGN_OR_RETURN(auto retention, r.optional_int("raw_retention_days", 0, 3650));
     o.raw_retention_days = static_cast<int>(retention.value_or(7));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "gramkit/crypto.hpp"
 #include "gramkit/time_format.hpp"
 #include "instagram/endpoints.hpp"
 #include "instagram/raw_capture.hpp"
@@ -27,6 +28,18 @@ bool is_live(jobs::JobState s) noexcept {
 // An account-level refusal: another account may do better.
 bool is_account_problem(ErrorCode c) noexcept {
     return c == ErrorCode::rate_limited || c == ErrorCode::failed_precondition || c == ErrorCode::unauthenticated;
+}
+
+// A per-invocation token from the CSPRNG (never the id generator, whose
+// values are sequential and guessable): positive and non-zero.
+std::int64_t random_token() {
+    for (;;) {
+        const crypto::Bytes b = crypto::random_bytes(8);
+        std::uint64_t v = 0;
+        for (auto byte : b) v = (v << 8) | byte;
+        const auto token = static_cast<std::int64_t>(v & 0x7fff'ffff'ffff'ffffULL);
+        if (token != 0) return token;
+    }
 }
 
 std::string run_key(std::int64_t task_id) { return "scrape:" + std::to_string(task_id); }
@@ -95,6 +108,13 @@ public:
     Result<Task> create(const NewTask& spec) override {
         GK_ASSIGN_OR_RETURN(std::string target, normalize_target(spec.kind, spec.target));
         GK_TRY(spec.options.validate());
+        if (spec.options.page_delay >= d_.settings.account_lease) {
+            return fail(ErrorCode::invalid_argument,
+                        "'options.page_delay_ms' must be shorter than the account lease (" +
+                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d_.settings.account_lease).count()) +
+                            " ms)",
+                        "options.page_delay_ms");
+        }
         if (spec.schedule) {
             const bool cron = spec.schedule->cron.has_value();
             const bool interval = spec.schedule->interval.has_value();
@@ -158,7 +178,17 @@ public:
                 if (!moved && moved.error().code != ErrorCode::conflict) return fail(std::move(moved).error());
                 break;
             }
-            case TaskState::active: break;
+            case TaskState::active:
+                // Recovery: a run recorded as held by a job that is no longer
+                // live (cancelled directly, dead after losing its worker on
+                // the last attempt, ...) is released, so the run enqueued
+                // below resumes from the cursor.
+                if (row.task.current_job_id) {
+                    auto holder = d_.jobs.get(*row.task.current_job_id);
+                    if (!holder || !is_live(holder->state))
+                        GK_TRY(store_.release_run(id, *row.task.current_job_id, d_.clock->now()));
+                }
+                break;
         }
         return enqueue_run(id);
     }
@@ -242,6 +272,15 @@ private:
     std::optional<Duration> take_account(Run& run);
     Result<Fetched> fetch(const Run& run, std::int64_t account_id);
     jobs::JobOutcome finish(Run& run, std::string_view stopped_because);
+    /// An attempt that failed without finishing the run: the error is
+    /// recorded; on the job's last attempt the task becomes `failed` (the
+    /// cursor stays, so `start` resumes), else it stays active for the
+    /// retry. The account is released and the job detached. All writes are
+    /// guarded by the invocation's run token (a stale one writes nothing).
+    jobs::JobOutcome fail_attempt(Run& run, const std::string& error);
+    /// Keeps the account row ours right before a fetch (renewed); false when
+    /// another run holds it now (the account was dropped without a fetch).
+    Result<bool> keep_account(Run& run);
     void release(Run& run);
 
     ScrapeDeps d_;
@@ -267,6 +306,35 @@ void ScrapeServiceImpl::release(Run& run) {
         d_.log.warn(kComponent, "scrape.release_failed", {{"account_id", std::to_string(id)}, {"error", s.error().message}});
     (void)d_.sessions.checkin(id);
     run.account.reset();
+}
+
+jobs::JobOutcome ScrapeServiceImpl::fail_attempt(Run& run, const std::string& error) {
+    const jobs::Job& job = run.ctx.job();
+    const std::int64_t task_id = run.row.task.id;
+    const bool last_attempt = job.attempts >= job.max_attempts;
+    release(run);
+    const Timestamp now = d_.clock->now();
+    if (auto s = store_.record_error(task_id, run.token, error,
+                                     last_attempt ? std::optional(TaskState::failed) : std::nullopt, now);
+        !s && s.error().code != ErrorCode::conflict) {
+        d_.log.warn(kComponent, "scrape.record_error_failed",
+                    {{"task_id", std::to_string(task_id)}, {"error", s.error().message}});
+    }
+    (void)store_.detach_job(task_id, job.id, run.token, now);
+    return jobs::JobOutcome::failure(error);
+}
+
+Result<bool> ScrapeServiceImpl::keep_account(Run& run) {
+    const std::int64_t id = run.account->account_id;
+    GK_ASSIGN_OR_RETURN(bool ours, store_.renew_account(id, run.token, d_.clock->now() + d_.settings.account_lease));
+    if (ours) return true;
+    // Another run took the row over (ours had expired): the account is not
+    // ours any more. Check it in without deleting the other holder's row.
+    d_.log.warn(kComponent, "scrape.account_lost",
+                {{"task_id", std::to_string(run.row.task.id)}, {"account_id", std::to_string(id)}});
+    (void)d_.sessions.checkin(id);
+    run.account.reset();
+    return false;
 }
 
 Duration ScrapeServiceImpl::wait_for_accounts(std::optional<Duration> limiter_wait) {
@@ -391,9 +459,11 @@ jobs::JobOutcome ScrapeServiceImpl::finish(Run& run, std::string_view stopped_be
 
     release(run);
     const std::optional<TaskState> next = t.schedule_id ? std::nullopt : std::optional(TaskState::completed);
-    if (auto s = store_.finish_run(t.id, run.row.run_seq, summary, next, now); !s) {
-        if (s.error().code == ErrorCode::conflict) return jobs::JobOutcome::success(R"({"stopped_because":"run dropped"})");
-        return jobs::JobOutcome::failure(s.error().to_string());
+    if (auto s = store_.finish_run(t.id, run.token, summary, next, now); !s) {
+        // conflict: the run was dropped (cancel) or another invocation owns
+        // it now: this one did not finish it, so it does not report success.
+        if (s.error().code == ErrorCode::conflict) return jobs::JobOutcome::failure(s.error().to_string());
+        return fail_attempt(run, s.error().to_string());
     }
     if (t.options.raw_retention_days > 0) {
         auto pruned = store_.prune_raw(t.id, now - std::chrono::hours(24) * t.options.raw_retention_days);
@@ -445,7 +515,7 @@ std::optional<Duration> ScrapeServiceImpl::take_account(Run& run) {
     w.begin_array();
     for (auto a : run.accounts_used) w.value(a);
     w.end_array();
-    (void)store_.note_account(task_id, run.row.run_seq, id, used, d_.clock->now());
+    (void)store_.note_account(task_id, run.token, id, used, d_.clock->now());
     return std::nullopt;
 }
 
@@ -473,43 +543,73 @@ jobs::JobOutcome ScrapeServiceImpl::run(jobs::JobContext& ctx) {
         if (other && is_live(other->state))
             return jobs::JobOutcome::success("{\"skipped\":\"running\",\"job_id\":" + std::to_string(*holder) + "}");
     }
-    auto begun = store_.begin_run(task_id, job.id, holder, d_.clock->now());
+    // This invocation's token: it owns the run from begin_run on (every
+    // write of the run presents it), and it holds the account rows.
+    const std::int64_t token = random_token();
+    auto begun = store_.begin_run(task_id, job.id, holder, token, d_.clock->now());
     if (!begun) {
         if (begun.error().code == ErrorCode::conflict) return jobs::JobOutcome::success(R"({"skipped":"running"})");
         return jobs::JobOutcome::failure(begun.error().to_string());
     }
 
     Run run(ctx, std::move(*begun));
-    run.token = d_.ids.next();
+    run.token = token;
     if (auto used = json::parse(run.row.run_accounts); used && used->is_array())
         for (const auto& v : used->as_array())
             if (v.is_int()) run.accounts_used.push_back(v.as_int());
 
+    // Stops without finishing the run: the cursor stays, the task stays
+    // active with no job recorded (a retry of this job, `start` or the
+    // schedule resumes it).
     const auto stop = [&](jobs::JobOutcome outcome) {
         release(run);
-        (void)store_.detach_job(task_id, job.id, d_.clock->now());
+        (void)store_.detach_job(task_id, job.id, run.token, d_.clock->now());
         return outcome;
     };
 
     // 3. Pages until done.
+    int conflicts = 0;
     for (;;) {
+        // Cancelled (jobs.cancel), lease lost or pool shutting down: the
+        // outcome is discarded; the run is left resumable (docs/scrape.md).
         if (ctx.cancelled()) return stop(jobs::JobOutcome::failure("cancelled"));
-        // The task may have been paused, cancelled or deleted meanwhile.
+        // The task may have been paused, cancelled or deleted meanwhile, or
+        // the run taken over by another invocation.
         auto fresh = store_.get_task(task_id);
         if (!fresh) {
             if (fresh.error().code == ErrorCode::not_found) {
                 release(run);
                 return jobs::JobOutcome::success(R"({"stopped_because":"deleted"})");
             }
-            return stop(jobs::JobOutcome::failure(fresh.error().to_string()));
+            return fail_attempt(run, fresh.error().to_string());
         }
-        if (fresh->task.state != TaskState::active || fresh->run_seq != run.row.run_seq) {
+        if (fresh->task.state != TaskState::active) {
             release(run);
-            if (fresh->task.state == TaskState::paused) (void)store_.detach_job(task_id, job.id, d_.clock->now());
+            if (fresh->task.state == TaskState::paused)
+                (void)store_.detach_job(task_id, job.id, run.token, d_.clock->now());
             return jobs::JobOutcome::success("{\"stopped_because\":\"" + std::string(to_string(fresh->task.state)) + "\"}");
         }
+        if (fresh->run_token != run.token || fresh->run_seq != run.row.run_seq) {
+            // Another invocation owns the run (this one was presumed dead and
+            // the job claimed again): write nothing more.
+            release(run);
+            d_.log.warn(kComponent, "scrape.superseded", {{"task_id", std::to_string(task_id)}, {"job_id", std::to_string(job.id)}});
+            return jobs::JobOutcome::failure("scrape task " + std::to_string(task_id) +
+                                             ": the run is owned by another invocation");
+        }
+        // Ours: continue from the task's state as stored.
+        run.row.run_page = fresh->run_page;
+        run.row.run_seen = fresh->run_seen;
+        run.row.run_new = fresh->run_new;
+        run.row.task.cursor = fresh->task.cursor;
+        run.row.task.run_started_at = fresh->task.run_started_at;
 
-        // An account: the one in hand, or the least recently used eligible one.
+        // An account: the one in hand (its row renewed right before the
+        // fetch, so it is still ours), or the least recently used eligible one.
+        if (run.account) {
+            auto kept = keep_account(run);
+            if (!kept) return fail_attempt(run, kept.error().to_string());
+        }
         if (!run.account) {
             if (auto wait = take_account(run)) {
                 d_.log.info(kComponent, "scrape.waiting_for_accounts",
@@ -545,33 +645,28 @@ jobs::JobOutcome ScrapeServiceImpl::run(jobs::JobContext& ctx) {
                 }
                 continue;
             }
-            const Timestamp now = d_.clock->now();
             if (e.code == ErrorCode::not_found || e.code == ErrorCode::invalid_argument) {
                 // The target is gone or cannot be asked for: no retry helps.
                 release(run);
-                (void)store_.finish_run(task_id, run.row.run_seq, "{\"stopped_because\":\"failed\"}",
-                                        TaskState::failed, now);
-                (void)store_.record_error(task_id, e.to_string(), TaskState::failed, now);
+                (void)store_.finish_run(task_id, run.token, "{\"stopped_because\":\"failed\"}", TaskState::failed,
+                                        d_.clock->now(), e.to_string());
                 return jobs::JobOutcome::permanent_failure(e.to_string());
             }
-            const bool last_attempt = job.attempts >= job.max_attempts;
-            (void)store_.record_error(task_id, e.to_string(),
-                                      last_attempt ? std::optional(TaskState::failed) : std::nullopt, now);
-            return stop(jobs::JobOutcome::failure(e.to_string()));
+            return fail_attempt(run, e.to_string());
         }
 
         // Commit it: results, items, raw answer and cursor in one transaction.
         const bool since_reached = fetched->since_reached;
+        fetched->commit.run_token = run.token;
         auto committed = store_.commit_page(fetched->commit);
         if (!committed) {
-            if (committed.error().code == ErrorCode::conflict) {
-                // Someone else committed this page or the run was dropped
-                // (cancel): this invocation no longer owns the run.
-                release(run);
-                return jobs::JobOutcome::success(R"({"stopped_because":"superseded"})");
+            if (committed.error().code == ErrorCode::conflict && ++conflicts <= 3) {
+                // The task moved under us (cancelled, or the run taken over):
+                // the loop re-reads it and stops, or continues from its
+                // state if the run is still ours. Never "success" here.
+                continue;
             }
-            (void)store_.record_error(task_id, committed.error().to_string(), std::nullopt, d_.clock->now());
-            return stop(jobs::JobOutcome::failure(committed.error().to_string()));
+            return fail_attempt(run, committed.error().to_string());
         }
         run.row.run_page = committed->run_page;
         run.row.run_seen = committed->run_seen;
@@ -579,15 +674,10 @@ jobs::JobOutcome ScrapeServiceImpl::run(jobs::JobContext& ctx) {
         run.row.task.cursor = fetched->commit.next_cursor;
         const bool more = fetched->commit.next_cursor.has_value();
 
-        const Timestamp now = d_.clock->now();
-        auto renewed = store_.renew_account(account_id, run.token, now + d_.settings.account_lease);
-        if (!renewed || !*renewed) {
-            // Our account row was taken over (we were presumed dead).
-            (void)d_.sessions.checkin(account_id);
-            run.account.reset();
-            return jobs::JobOutcome::failure("scrape task " + std::to_string(task_id) + ": lost account " +
-                                             std::to_string(account_id));
-        }
+        // Extend the account row over the page delay. Lost: the account is
+        // dropped here and another one taken before the next fetch.
+        auto renewed = keep_account(run);
+        if (!renewed) return fail_attempt(run, renewed.error().to_string());
 
         std::string progress;
         json::Writer(progress)
@@ -599,8 +689,9 @@ jobs::JobOutcome ScrapeServiceImpl::run(jobs::JobContext& ctx) {
             .key("account_id").value(account_id)
             .end_object();
         if (auto s = ctx.progress(progress); !s && s.error().code == ErrorCode::conflict) {
-            release(run);
-            return jobs::JobOutcome::failure("lease lost");
+            // The job's lease is lost: on its last attempt the job system
+            // makes it dead, so the task fails with it (resumable by start).
+            return fail_attempt(run, "scrape task " + std::to_string(task_id) + ": lease lost");
         }
         if (d_.events != nullptr) {
             std::string event;

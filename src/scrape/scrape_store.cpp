@@ -24,7 +24,7 @@ using namespace storage::sql_repo;
 
 constexpr std::string_view kTaskColumns =
     "id, kind, target, options, schedule_id, state, pages, items, cursor, run_seq, run_page, run_seen, run_new, "
-    "run_accounts, run_started_at, current_job_id, account_id, last_run, last_error, created_at, updated_at";
+    "run_accounts, run_started_at, current_job_id, account_id, last_run, last_error, created_at, updated_at, run_token";
 
 Result<TaskRow> decode_task(const Row& r) {
     TaskRow row;
@@ -55,6 +55,7 @@ Result<TaskRow> decode_task(const Row& r) {
     t.last_error = r.opt_text(18);
     t.created_at = r.time(19);
     t.updated_at = r.time(20);
+    row.run_token = r.opt_i64(21);
     return row;
 }
 
@@ -305,8 +306,8 @@ Result<TaskRow> ScrapeStore::transition(std::int64_t id, std::initializer_list<T
         if (drop_run) {
             GK_TRY(exec(c,
                         "UPDATE scrape_tasks SET state = $1, cursor = NULL, run_started_at = NULL, "
-                        "current_job_id = NULL, run_page = 0, run_seen = 0, run_new = 0, run_accounts = '[]', "
-                        "updated_at = $2 WHERE id = $3",
+                        "current_job_id = NULL, run_token = NULL, run_page = 0, run_seen = 0, run_new = 0, "
+                        "run_accounts = '[]', updated_at = $2 WHERE id = $3",
                         {to_string(to), now, id}));
         } else {
             GK_TRY(exec(c, "UPDATE scrape_tasks SET state = $1, updated_at = $2 WHERE id = $3",
@@ -335,7 +336,7 @@ Status ScrapeStore::remove_task(std::int64_t id) {
 // --- runs ---------------------------------------------------------------------------
 
 Result<TaskRow> ScrapeStore::begin_run(std::int64_t id, std::int64_t job_id, std::optional<std::int64_t> expected_job,
-                                       Timestamp now) {
+                                       std::int64_t run_token, Timestamp now) {
     return with_transaction(db_, [&](Connection& c) -> Result<TaskRow> {
         GK_ASSIGN_OR_RETURN(TaskRow row, load_task(c, id, true));
         if (row.task.current_job_id != expected_job) {
@@ -348,23 +349,23 @@ Result<TaskRow> ScrapeStore::begin_run(std::int64_t id, std::int64_t job_id, std
             GK_TRY(exec(c,
                         "UPDATE scrape_tasks SET run_seq = run_seq + 1, run_page = 0, run_seen = 0, run_new = 0, "
                         "run_accounts = '[]', cursor = NULL, run_started_at = $1, current_job_id = $2, "
-                        "updated_at = $3 WHERE id = $4",
-                        {now, job_id, now, id}));
+                        "run_token = $3, updated_at = $4 WHERE id = $5",
+                        {now, job_id, run_token, now, id}));
         } else {
-            GK_TRY(exec(c, "UPDATE scrape_tasks SET current_job_id = $1, updated_at = $2 WHERE id = $3",
-                        {job_id, now, id}));
+            GK_TRY(exec(c, "UPDATE scrape_tasks SET current_job_id = $1, run_token = $2, updated_at = $3 WHERE id = $4",
+                        {job_id, run_token, now, id}));
         }
         return load_task(c, id);
     });
 }
 
-Status ScrapeStore::note_account(std::int64_t id, std::int64_t run_seq, std::int64_t account_id,
+Status ScrapeStore::note_account(std::int64_t id, std::int64_t run_token, std::int64_t account_id,
                                  std::string run_accounts_json, Timestamp now) {
     return with_connection(db_, [&](Connection& c) -> Status {
         GK_TRY(exec(c,
                     "UPDATE scrape_tasks SET account_id = $1, run_accounts = $2, updated_at = $3 "
-                    "WHERE id = $4 AND run_seq = $5",
-                    {account_id, run_accounts_json, now, id, run_seq}));
+                    "WHERE id = $4 AND run_token = $5",
+                    {account_id, run_accounts_json, now, id, run_token}));
         return {};
     });
 }
@@ -380,13 +381,13 @@ Result<CommitResult> ScrapeStore::commit_page(const PageCommit& page) {
                  "UPDATE scrape_tasks SET cursor = $1, run_page = run_page + 1, run_seen = run_seen + $2, "
                  "pages = pages + 1, account_id = COALESCE($3, account_id), updated_at = $4 "
                  "WHERE id = $5 AND run_seq = $6 AND run_page = $7 AND cursor IS NOT DISTINCT FROM $8 "
-                 "AND run_started_at IS NOT NULL",
+                 "AND run_started_at IS NOT NULL AND run_token = $9",
                  {page.next_cursor, page.seen, page.account_id, page.now, page.task_id, page.run_seq, page.run_page,
-                  page.from_cursor}));
+                  page.from_cursor, page.run_token}));
         if (moved == 0) {
             return fail(ErrorCode::conflict,
                         "page " + std::to_string(page.run_page + 1) + " of scrape task " +
-                            std::to_string(page.task_id) + " was already committed (or its run ended)",
+                            std::to_string(page.task_id) + " was already committed, its run ended, or another invocation owns the run",
                         "cursor");
         }
         std::int64_t fresh = 0;
@@ -423,42 +424,58 @@ Result<CommitResult> ScrapeStore::commit_page(const PageCommit& page) {
     });
 }
 
-Status ScrapeStore::finish_run(std::int64_t id, std::int64_t run_seq, std::string_view last_run_json,
-                               std::optional<TaskState> new_state, Timestamp now) {
+Status ScrapeStore::finish_run(std::int64_t id, std::int64_t run_token, std::string_view last_run_json,
+                               std::optional<TaskState> new_state, Timestamp now, std::optional<std::string> error) {
     const std::string_view state = new_state ? to_string(*new_state) : std::string_view();
     return with_connection(db_, [&](Connection& c) -> Status {
         GK_ASSIGN_OR_RETURN(
             std::int64_t n,
             exec(c,
-                 "UPDATE scrape_tasks SET cursor = NULL, run_started_at = NULL, current_job_id = NULL, run_page = 0, "
-                 "run_seen = 0, run_new = 0, run_accounts = '[]', last_run = $1, last_error = NULL, "
-                 "state = CASE WHEN state = 'active' AND $2 <> '' THEN $3 ELSE state END, updated_at = $4 "
-                 "WHERE id = $5 AND run_seq = $6 AND run_started_at IS NOT NULL",
-                 {last_run_json, state, state, now, id, run_seq}));
+                 "UPDATE scrape_tasks SET cursor = NULL, run_started_at = NULL, current_job_id = NULL, "
+                 "run_token = NULL, run_page = 0, run_seen = 0, run_new = 0, run_accounts = '[]', last_run = $1, "
+                 "last_error = $2, state = CASE WHEN state = 'active' AND $3 <> '' THEN $4 ELSE state END, "
+                 "updated_at = $5 WHERE id = $6 AND run_token = $7 AND run_started_at IS NOT NULL",
+                 {last_run_json, error, state, state, now, id, run_token}));
         if (n == 0) {
-            return fail(ErrorCode::conflict, "the run of scrape task " + std::to_string(id) + " already ended",
-                        "run_seq");
+            return fail(ErrorCode::conflict, "the run of scrape task " + std::to_string(id) +
+                            " already ended or is owned by another invocation",
+                        "run_token");
         }
         return {};
     });
 }
 
-Status ScrapeStore::record_error(std::int64_t id, std::string_view error, std::optional<TaskState> state,
-                                 Timestamp now) {
+Status ScrapeStore::record_error(std::int64_t id, std::int64_t run_token, std::string_view error,
+                                 std::optional<TaskState> state, Timestamp now) {
     const std::string_view to = state ? to_string(*state) : std::string_view();
     return with_connection(db_, [&](Connection& c) -> Status {
-        GK_TRY(exec(c,
-                    "UPDATE scrape_tasks SET last_error = $1, "
-                    "state = CASE WHEN state = 'active' AND $2 <> '' THEN $3 ELSE state END, updated_at = $4 "
-                    "WHERE id = $5",
-                    {error, to, to, now, id}));
+        GK_ASSIGN_OR_RETURN(
+            std::int64_t n,
+            exec(c,
+                 "UPDATE scrape_tasks SET last_error = $1, "
+                 "state = CASE WHEN state = 'active' AND $2 <> '' THEN $3 ELSE state END, updated_at = $4 "
+                 "WHERE id = $5 AND run_token = $6",
+                 {error, to, to, now, id, run_token}));
+        if (n == 0) return fail(ErrorCode::conflict, "scrape task " + std::to_string(id) + ": the run is not ours", "run_token");
         return {};
     });
 }
 
-Status ScrapeStore::detach_job(std::int64_t id, std::int64_t job_id, Timestamp now) {
+Status ScrapeStore::detach_job(std::int64_t id, std::int64_t job_id, std::int64_t run_token, Timestamp now) {
     return with_connection(db_, [&](Connection& c) -> Status {
-        GK_TRY(exec(c, "UPDATE scrape_tasks SET current_job_id = NULL, updated_at = $1 WHERE id = $2 AND current_job_id = $3",
+        GK_TRY(exec(c,
+                    "UPDATE scrape_tasks SET current_job_id = NULL, run_token = NULL, updated_at = $1 "
+                    "WHERE id = $2 AND current_job_id = $3 AND run_token = $4",
+                    {now, id, job_id, run_token}));
+        return {};
+    });
+}
+
+Status ScrapeStore::release_run(std::int64_t id, std::int64_t job_id, Timestamp now) {
+    return with_connection(db_, [&](Connection& c) -> Status {
+        GK_TRY(exec(c,
+                    "UPDATE scrape_tasks SET current_job_id = NULL, run_token = NULL, updated_at = $1 "
+                    "WHERE id = $2 AND current_job_id = $3",
                     {now, id, job_id}));
         return {};
     });
@@ -552,13 +569,16 @@ Result<std::int64_t> ScrapeStore::prune_raw(std::int64_t task_id, Timestamp cuto
     });
 }
 
-Result<std::vector<RawDocument>> ScrapeStore::raw_documents(std::int64_t task_id) {
+Result<std::vector<RawDocument>> ScrapeStore::raw_documents(std::int64_t task_id, std::optional<std::int64_t> after,
+                                                             std::size_t limit) {
+    GK_TRY(check_page_limit(limit));
     return with_connection(db_, [&](Connection& c) {
         return query_rows<RawDocument>(
             c,
             "SELECT id, task_id, endpoint, cursor, fetched_at, size, body FROM scrape_raw_documents "
-            "WHERE task_id = $1 ORDER BY id",
-            params_of({task_id}), [](const Row& r) -> Result<RawDocument> {
+            "WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            params_of({task_id, cursor_or_start(after), static_cast<std::int64_t>(limit)}),
+            [](const Row& r) -> Result<RawDocument> {
                 RawDocument d{r.i64(0), r.i64(1), r.text(2), r.opt_text(3), r.time(4), r.i64(5), {}};
                 GK_ASSIGN_OR_RETURN(d.body, unpack_raw_body(r.view(6)));
                 return d;

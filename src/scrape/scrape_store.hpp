@@ -39,6 +39,11 @@ struct TaskRow {
     std::int64_t run_seen = 0;  // posts seen in the current run
     std::int64_t run_new = 0;   // items first found in the current run
     std::string run_accounts = "[]";  // JSON array of account ids used by the current run
+    /// The random token of the handler invocation that owns the run in
+    /// progress (set by begin_run, cleared by detach_job, finish_run and a
+    /// transition that drops the run). Every write of the run is guarded by
+    /// it, so a stale invocation (a zombie whose lease was lost) writes nothing.
+    std::optional<std::int64_t> run_token;
 };
 
 /// One fetched page, ready to commit.
@@ -48,6 +53,7 @@ struct PageCommit {
     std::int64_t run_seq = 0;
     std::int64_t run_page = 0;
     std::optional<std::string> from_cursor;
+    std::int64_t run_token = 0;  // the committing invocation's run token
     // Where the next page starts; nullopt on the last page.
     std::optional<std::string> next_cursor;
     std::optional<std::int64_t> account_id;
@@ -112,27 +118,41 @@ public:
     /// recorded as running it (`expected_job`, as read, is the
     /// compare-and-set point). A task without a run in progress starts one
     /// (run_seq + 1, counters and cursor reset, run_started_at = now); one
-    /// with a run in progress is resumed from its cursor. `conflict` when
-    /// another runner changed the task in between.
+    /// with a run in progress is resumed from its cursor. Either way the run
+    /// becomes owned by `run_token` (the invocation's random token): every
+    /// later write of the run must present it. `conflict` when another
+    /// runner changed the task in between.
     Result<TaskRow> begin_run(std::int64_t id, std::int64_t job_id, std::optional<std::int64_t> expected_job,
-                              Timestamp now);
-    /// Records the account now used by the run (and the run's account list).
-    Status note_account(std::int64_t id, std::int64_t run_seq, std::int64_t account_id, std::string run_accounts_json,
+                              std::int64_t run_token, Timestamp now);
+    /// Records the account now used by the run (and the run's account list);
+    /// a no-op unless `run_token` owns the run.
+    Status note_account(std::int64_t id, std::int64_t run_token, std::int64_t account_id, std::string run_accounts_json,
                         Timestamp now);
     /// The page commit (see the header comment). `conflict` when the task's
     /// (run_seq, run_page, cursor) is no longer where the page was fetched
-    /// from: someone committed it (or the run was dropped) first.
+    /// from (someone committed it, or the run was dropped, first) or when
+    /// page.run_token no longer owns the run.
     Result<CommitResult> commit_page(const PageCommit& page);
-    /// Ends the run: cursor and run bookkeeping cleared, last_run stored,
-    /// state set to `new_state` when given (only from active). Only the run
-    /// `run_seq` is ended (`conflict` otherwise).
-    Status finish_run(std::int64_t id, std::int64_t run_seq, std::string_view last_run_json,
-                      std::optional<TaskState> new_state, Timestamp now);
-    /// Stores the last error and, when given, moves an active task to `state`.
-    Status record_error(std::int64_t id, std::string_view error, std::optional<TaskState> state, Timestamp now);
-    /// Forgets which job runs the task (the job ended without finishing the
-    /// run; the cursor stays for the next one).
-    Status detach_job(std::int64_t id, std::int64_t job_id, Timestamp now);
+    /// Ends the run: cursor and run bookkeeping cleared, last_run and
+    /// last_error (`error`, NULL when not given) stored, state set to
+    /// `new_state` when given (only from active). Only the run owned by
+    /// `run_token` is ended (`conflict` otherwise).
+    Status finish_run(std::int64_t id, std::int64_t run_token, std::string_view last_run_json,
+                      std::optional<TaskState> new_state, Timestamp now,
+                      std::optional<std::string> error = std::nullopt);
+    /// Stores the last error and, when given, moves an active task to
+    /// `state`. `conflict` (nothing written) unless `run_token` owns the run.
+    Status record_error(std::int64_t id, std::int64_t run_token, std::string_view error,
+                        std::optional<TaskState> state, Timestamp now);
+    /// Forgets which job runs the task and who owns the run (the job ended
+    /// without finishing the run; the cursor stays for the next one). A
+    /// no-op unless (job_id, run_token) still own it.
+    Status detach_job(std::int64_t id, std::int64_t job_id, std::int64_t run_token, Timestamp now);
+    /// Recovery (`start` on an active task): forgets `job_id` as the task's
+    /// job and the run's owner, whoever that invocation was, when it is
+    /// still recorded. The caller has checked that the job is not live. The
+    /// cursor stays, so the next run resumes.
+    Status release_run(std::int64_t id, std::int64_t job_id, Timestamp now);
 
     // --- one run per account -----------------------------------------------------
     /// Takes `account_id` for `task_id`: inserts the row, or takes over one
@@ -150,7 +170,10 @@ public:
     Result<ResultPage> results(std::int64_t task_id, std::optional<std::int64_t> after, std::size_t limit);
     /// Deletes the task's raw answers fetched before `cutoff`; returns how many.
     Result<std::int64_t> prune_raw(std::int64_t task_id, Timestamp cutoff);
-    Result<std::vector<RawDocument>> raw_documents(std::int64_t task_id);
+    /// The task's raw answers decompressed, by id ascending, at most `limit`
+    /// (1..1000) after id `after` (keyset). `invalid_argument` for a bad limit.
+    Result<std::vector<RawDocument>> raw_documents(std::int64_t task_id, std::optional<std::int64_t> after,
+                                                   std::size_t limit);
     /// Rows of the stored profile's count history, oldest first:
     /// (observed_at, followers, following, post_count).
     Result<std::vector<std::tuple<Timestamp, std::int64_t, std::int64_t, std::int64_t>>> profile_history(

@@ -39,8 +39,9 @@ Status TaskOptions::validate() const {
         return fail(ErrorCode::invalid_argument,
                     "'options.max_items' must be between 1 and " + std::to_string(kMaxItemsLimit), "options.max_items");
     }
-    if (page_delay.count() < 0 || page_delay > std::chrono::minutes(10)) {
-        return fail(ErrorCode::invalid_argument, "'options.page_delay_ms' must be between 0 and 600000",
+    if (page_delay.count() < 0 || page_delay.count() > kMaxPageDelayMs) {
+        return fail(ErrorCode::invalid_argument,
+                    "'options.page_delay_ms' must be between 0 and " + std::to_string(kMaxPageDelayMs),
                     "options.page_delay_ms");
     }
     if (raw_retention_days < 0 || raw_retention_days > 3650) {

@@ -283,6 +283,8 @@ CREATE TABLE leader_leases (
 //     with run_seq (bumped when a run starts) and run_page (pages committed
 //     in this run), so a page is committed once even if two runners fetched
 //     it. run_accounts is a JSON array of the accounts this run used.
+//     run_token is the random token of the handler invocation that owns the
+//     run in progress; every write of the run is guarded by it.
 //   - scrape_account_runs: at most one active run per account (the primary
 //     key) and one account per task (task_id UNIQUE); a row whose
 //     expires_at passed may be taken over; `token` identifies the holder.
@@ -315,7 +317,8 @@ CREATE TABLE scrape_tasks (
     last_run       TEXT,
     last_error     TEXT,
     created_at     BIGINT  NOT NULL,
-    updated_at     BIGINT  NOT NULL
+    updated_at     BIGINT  NOT NULL,
+    run_token      BIGINT
 );
 CREATE INDEX scrape_tasks_state_idx ON scrape_tasks (state, id);
 CREATE TABLE scrape_account_runs (

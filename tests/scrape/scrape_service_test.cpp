@@ -146,6 +146,22 @@ protected:
         return n && *n ? **n : -1;
     }
 
+    // A statement on the same database, beside the engine.
+    void sql(const std::string& statement) {
+        auto b = backend();
+        ASSERT_TRUE(b);
+        auto n = storage::sql_repo::with_connection(b->database(), [&](storage::Connection& c) {
+            return storage::exec(c, statement);
+        });
+        ASSERT_TRUE(n) << statement << ": " << n.error().to_string();
+    }
+
+    std::int64_t ok_fetches(const std::string& action) {
+        std::int64_t ok = 0;
+        for (const auto& a : actions(action)) ok += a.outcome == "ok" ? 1 : 0;
+        return ok;
+    }
+
     std::vector<storage::ActionRecord> actions(const std::string& action) {
         auto b = backend();
         std::vector<storage::ActionRecord> out;
@@ -175,6 +191,29 @@ protected:
             after = page->next_after;
         } while (after);
         return ids;
+    }
+
+    // Run now, then every due job: the kTag run ends complete.
+    scrape::Task start_and_run_the_whole_tag(std::int64_t id) {
+        auto job = engine->scrape().start(id);
+        EXPECT_TRUE(job) << job.error().to_string();
+        run_due();
+        scrape::Task done = task(id);
+        EXPECT_EQ(done.state, scrape::TaskState::completed);
+        EXPECT_EQ(done.pages, 112);
+        EXPECT_EQ(done.items, 1000);
+        return done;
+    }
+
+    // A hashtag task on kTag, created without a run; 0 on error.
+    std::int64_t unstarted_hashtag_task() {
+        scrape::NewTask spec;
+        spec.kind = scrape::TaskKind::hashtag;
+        spec.target = kTag;
+        spec.start = false;
+        auto created = engine->scrape().create(spec);
+        EXPECT_TRUE(created) << created.error().to_string();
+        return created ? created->id : 0;
     }
 
     json::Value last_run(const scrape::Task& t) {
@@ -287,7 +326,7 @@ TEST_P(ScrapeServiceTest, HashtagScrapeOfAThousandPostsWith429sStoresEveryPostOn
     auto b = backend();
     IdGenerator id_gen(clock);
     scrape::ScrapeStore store(b->database(), id_gen);
-    auto raw = store.raw_documents(id);
+    auto raw = store.raw_documents(id, std::nullopt, 1000);
     ASSERT_TRUE(raw) << raw.error().to_string();
     EXPECT_EQ(static_cast<std::int64_t>(raw->size()), pages_needed);
     EXPECT_NE(raw->front().body.find(R"("recent")"), std::string::npos);
@@ -347,6 +386,7 @@ public:
     Status progress(std::string_view json) override {
         ++progress_calls;
         last_progress = std::string(json);
+        if (on_progress) on_progress(progress_calls);
         if (lose_lease_at >= 0 && progress_calls >= lose_lease_at) return fail(ErrorCode::conflict, "lease lost");
         return {};
     }
@@ -356,6 +396,7 @@ public:
     int cancel_after = -1;
     int lose_lease_at = -1;
     std::string last_progress;
+    std::function<void(int)> on_progress;  // called in progress(), after each committed page
 };
 
 TEST_P(ScrapeServiceTest, AnInterruptedRunResumesFromItsLastCommittedPage) {
@@ -658,6 +699,9 @@ TEST_P(ScrapeServiceTest, OperationsRejectBadInputNamingTheField) {
               (P{ErrorCode::invalid_argument, "options.since"}));
     EXPECT_EQ(code_and_field("scrape.tasks.create", R"({"kind":"hashtag","target":"x","options":{"colour":"red"}})").first,
               ErrorCode::invalid_argument);
+    // Finding B: the pause between pages stays well under the account lease.
+    EXPECT_EQ(code_and_field("scrape.tasks.create", R"({"kind":"hashtag","target":"x","options":{"page_delay_ms":600000}})"),
+              (P{ErrorCode::invalid_argument, "options.page_delay_ms"}));
     EXPECT_EQ(code_and_field("scrape.tasks.create", R"({"kind":"hashtag","target":"x","schedule":{}})"),
               (P{ErrorCode::invalid_argument, "schedule"}));
     EXPECT_EQ(code_and_field("scrape.tasks.create", R"({"kind":"hashtag","target":"x","schedule":{"cron":"61 * * * *"}})").first,
@@ -729,6 +773,151 @@ TEST_P(ScrapeServiceTest, ScheduledTaskStaysActiveAndSkipsWhilePaused) {
     bool skipped = false;
     for (const auto& j : page->items) skipped = skipped || (j.result && j.result->find("paused") != std::string::npos);
     EXPECT_TRUE(skipped);
+}
+
+// --- ownership of the run and recovery (review findings A, B, C) -----------------------
+
+// Finding A: process A's invocation loses its lease mid-run and the same job
+// is claimed again (B, here nested inside A's page callback) and resumed from
+// the same cursor. A must write nothing afterwards and never report success.
+TEST_P(ScrapeServiceTest, AZombieInvocationCannotWriteTheRunItLost) {
+    auto* service = dynamic_cast<scrape::ScrapeServiceInternal*>(&engine->scrape());
+    ASSERT_NE(service, nullptr);
+    const std::int64_t id = unstarted_hashtag_task();
+    ASSERT_NE(id, 0);
+
+    FakeContext zombie(900020, id);
+    FakeContext owner(900020, id);  // the same job, claimed again
+    owner.cancel_after = 1;         // one page, then it is stopped too
+    std::optional<jobs::JobOutcome> owner_out;
+    // After the zombie's 2nd page (its lease is lost by then), the job runs again.
+    zombie.on_progress = [&](int calls) {
+        if (calls == 2) owner_out = service->run(owner);
+    };
+    jobs::JobOutcome zombie_out = service->run(zombie);
+    ASSERT_TRUE(owner_out.has_value());
+    EXPECT_EQ(owner_out->kind, jobs::JobOutcome::Kind::failed);  // "cancelled"
+    EXPECT_EQ(zombie_out.kind, jobs::JobOutcome::Kind::failed) << zombie_out.result_json;
+    EXPECT_EQ(zombie.progress_calls, 2);  // it committed nothing after the takeover
+    scrape::Task t = task(id);
+    EXPECT_EQ(t.state, scrape::TaskState::active);
+    EXPECT_EQ(t.pages, 3);
+    ASSERT_TRUE(t.cursor.has_value());
+    EXPECT_FALSE(t.current_job_id.has_value());
+    EXPECT_FALSE(t.last_error.has_value());
+    EXPECT_EQ(count("SELECT COUNT(*) FROM scrape_account_runs"), 0);
+    EXPECT_EQ(engine->session_manager().checked_out_count(), 0u);
+
+    scrape::Task done = start_and_run_the_whole_tag(id);
+    EXPECT_EQ(ok_fetches("hashtag"), 112);  // no page fetched twice
+}
+
+// Finding B: the account row is re-verified right before each fetch; a row
+// taken over by another run means another account, without a fetch.
+TEST_P(ScrapeServiceTest, ARunWhoseAccountRowWasTakenOverSwitchesBeforeFetching) {
+    auto created = engine->scrape().create(new_task(scrape::TaskKind::hashtag, kTag));
+    ASSERT_TRUE(created);
+    const std::int64_t id = created->id;
+    std::optional<std::int64_t> stolen;
+    on_page = [&](const Event& ev) {
+        auto v = json::parse(ev.data_json);
+        if (!stolen && v && v->find("page")->as_int() == 2) {
+            stolen = v->find("account_id")->as_int();
+            sql("UPDATE scrape_account_runs SET task_id = 777777, token = 12345, expires_at = 9000000000000000 "
+                "WHERE account_id = " + std::to_string(*stolen));
+        }
+    };
+    run_due();
+    on_page = nullptr;
+    ASSERT_TRUE(stolen.has_value());
+    scrape::Task done = task(id);
+    EXPECT_EQ(done.state, scrape::TaskState::completed);
+    EXPECT_EQ(done.pages, 112);
+    std::lock_guard g(events_mu);
+    ASSERT_EQ(page_events.size(), 112u);
+    for (std::size_t i = 2; i < page_events.size(); ++i) {
+        auto v = json::parse(page_events[i]);
+        ASSERT_TRUE(v);
+        EXPECT_NE(v->find("account_id")->as_int(), *stolen) << "page " << i + 1;
+    }
+    std::int64_t by_stolen = 0;
+    for (const auto& a : actions("hashtag")) by_stolen += a.account_id == stolen ? 1 : 0;
+    EXPECT_EQ(by_stolen, 2);
+    // The other holder's row was left alone.
+    EXPECT_EQ(count("SELECT token FROM scrape_account_runs WHERE account_id = " + std::to_string(*stolen)), 12345);
+}
+
+// Finding C: a failure that is not the fetch's (here the commit) is handled
+// like a fetch error: kept for the retry, and on the last attempt the task
+// fails with the error; `start` then resumes from the cursor.
+TEST_P(ScrapeServiceTest, ACommitErrorOnTheLastAttemptFailsTheTask) {
+    auto* service = dynamic_cast<scrape::ScrapeServiceInternal*>(&engine->scrape());
+    ASSERT_NE(service, nullptr);
+    const std::int64_t id = unstarted_hashtag_task();
+    ASSERT_NE(id, 0);
+    // After page 2, raw answers cannot be stored: the next commit fails.
+    on_page = [&](const Event& ev) {
+        auto v = json::parse(ev.data_json);
+        if (v && v->find("page")->as_int() == 2)
+            sql("ALTER TABLE scrape_raw_documents RENAME TO scrape_raw_documents_off");
+    };
+    FakeContext first(900030, id);  // attempt 1 of 5
+    EXPECT_EQ(service->run(first).kind, jobs::JobOutcome::Kind::failed);
+    on_page = nullptr;
+    scrape::Task retrying = task(id);
+    EXPECT_EQ(retrying.state, scrape::TaskState::active);
+    EXPECT_EQ(retrying.pages, 2);
+    ASSERT_TRUE(retrying.cursor.has_value());
+    EXPECT_TRUE(retrying.last_error.has_value());
+    EXPECT_FALSE(retrying.current_job_id.has_value());
+
+    FakeContext last(900030, id);
+    last.job_.attempts = 5;  // the last attempt
+    EXPECT_EQ(service->run(last).kind, jobs::JobOutcome::Kind::failed);
+    scrape::Task failed = task(id);
+    EXPECT_EQ(failed.state, scrape::TaskState::failed);
+    EXPECT_EQ(failed.pages, 2);
+    EXPECT_EQ(failed.cursor, retrying.cursor);
+    ASSERT_TRUE(failed.last_error.has_value());
+    EXPECT_NE(failed.last_error->find("scrape_raw_documents"), std::string::npos) << *failed.last_error;
+    EXPECT_EQ(count("SELECT COUNT(*) FROM scrape_account_runs"), 0);
+    EXPECT_EQ(engine->session_manager().checked_out_count(), 0u);
+
+    sql("ALTER TABLE scrape_raw_documents_off RENAME TO scrape_raw_documents");
+    scrape::Task done = start_and_run_the_whole_tag(id);
+    EXPECT_FALSE(done.last_error.has_value());
+}
+
+// Finding C: a run job cancelled directly (jobs.cancel, not the task's
+// cancel) leaves the task active with its cursor and no job; `start` works
+// and resumes, also when the task still names the non-live job.
+TEST_P(ScrapeServiceTest, ARunJobCancelledDirectlyLeavesATaskThatStartResumes) {
+    const std::int64_t id = unstarted_hashtag_task();
+    ASSERT_NE(id, 0);
+    auto job = engine->scrape().start(id);
+    ASSERT_TRUE(job) << job.error().to_string();
+    on_page = [&](const Event& ev) {
+        auto v = json::parse(ev.data_json);
+        if (v && v->find("page")->as_int() == 3) (void)engine->jobs().cancel(*job);
+    };
+    run_due();
+    on_page = nullptr;
+    EXPECT_EQ(engine->jobs().get(*job)->state, jobs::JobState::cancelled);
+    scrape::Task stopped = task(id);
+    EXPECT_EQ(stopped.state, scrape::TaskState::active);
+    EXPECT_EQ(stopped.pages, 3);
+    ASSERT_TRUE(stopped.cursor.has_value());
+    EXPECT_FALSE(stopped.current_job_id.has_value());
+    EXPECT_EQ(count("SELECT COUNT(*) FROM scrape_account_runs"), 0);
+
+    // As if the handler had died without detaching: the task still names the job.
+    sql("UPDATE scrape_tasks SET current_job_id = " + std::to_string(*job) + " WHERE id = " + std::to_string(id));
+    auto again = engine->scrape().start(id);
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_NE(*again, *job);
+    EXPECT_FALSE(task(id).current_job_id.has_value());
+    scrape::Task done = start_and_run_the_whole_tag(id);  // a second start keeps the queued job
+    EXPECT_EQ(ok_fetches("hashtag"), 112);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ScrapeServiceTest,

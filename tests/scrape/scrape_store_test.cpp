@@ -73,6 +73,7 @@ protected:
         c.run_seq = row.run_seq;
         c.run_page = row.run_page;
         c.from_cursor = row.task.cursor;
+        c.run_token = row.run_token.value_or(0);
         c.next_cursor = std::move(next);
         c.seen = static_cast<std::int64_t>(posts.size());
         c.posts = std::move(posts);
@@ -149,7 +150,7 @@ TEST_P(ScrapeStoreTest, StateTransitionsAreCompareAndSet) {
 
 TEST_P(ScrapeStoreTest, PageCommitIsIdempotentAndCountsItemsOnce) {
     Task t = make_task();
-    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, 1, at(1)));
     EXPECT_EQ(row.run_seq, 1);
     EXPECT_TRUE(row.task.run_started_at.has_value());
 
@@ -186,7 +187,7 @@ TEST_P(ScrapeStoreTest, PageCommitIsIdempotentAndCountsItemsOnce) {
     EXPECT_EQ(store_->commit_page(page_of(after1, {post("9")}, "x")).error().code, ErrorCode::conflict);
     EXPECT_EQ(count("SELECT COUNT(*) FROM scrape_posts"), 4);
 
-    GK_ASSERT_OK(store_->finish_run(t.id, row.run_seq, R"({"pages":2})", TaskState::completed, at(20)));
+    GK_ASSERT_OK(store_->finish_run(t.id, 1, R"({"pages":2})", TaskState::completed, at(20)));
     GK_ASSERT_OK_AND_ASSIGN(TaskRow done, store_->get_task(t.id));
     EXPECT_EQ(done.task.state, TaskState::completed);
     EXPECT_FALSE(done.task.cursor.has_value());
@@ -195,23 +196,23 @@ TEST_P(ScrapeStoreTest, PageCommitIsIdempotentAndCountsItemsOnce) {
     EXPECT_EQ(done.task.items, 4);
     // The run is over: a late commit of any of its pages and a second finish are refused.
     EXPECT_EQ(store_->commit_page(second).error().code, ErrorCode::conflict);
-    EXPECT_EQ(store_->finish_run(t.id, row.run_seq, "{}", std::nullopt, at(21)).error().code, ErrorCode::conflict);
+    EXPECT_EQ(store_->finish_run(t.id, 1, "{}", std::nullopt, at(21)).error().code, ErrorCode::conflict);
 }
 
 TEST_P(ScrapeStoreTest, BeginRunResumesFromTheCursorAndRefusesAnotherJob) {
     Task t = make_task();
-    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, 1, at(1)));
     GK_ASSERT_OK(store_->commit_page(page_of(row, {post("1")}, "c1")));
     // Another job that read "no job" loses the compare-and-set.
-    EXPECT_EQ(store_->begin_run(t.id, 200, std::nullopt, at(2)).error().code, ErrorCode::conflict);
+    EXPECT_EQ(store_->begin_run(t.id, 200, std::nullopt, 2, at(2)).error().code, ErrorCode::conflict);
     // The job itself (after a crash it is claimed again) resumes the run.
-    GK_ASSERT_OK_AND_ASSIGN(TaskRow resumed, store_->begin_run(t.id, 100, 100, at(3)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow resumed, store_->begin_run(t.id, 100, 100, 3, at(3)));
     EXPECT_EQ(resumed.run_seq, 1);
     EXPECT_EQ(resumed.run_page, 1);
     EXPECT_EQ(resumed.task.cursor, "c1");
     // Detached (the job ended without finishing), the next job resumes it.
-    GK_ASSERT_OK(store_->detach_job(t.id, 100, at(4)));
-    GK_ASSERT_OK_AND_ASSIGN(TaskRow next, store_->begin_run(t.id, 300, std::nullopt, at(5)));
+    GK_ASSERT_OK(store_->detach_job(t.id, 100, 3, at(4)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow next, store_->begin_run(t.id, 300, std::nullopt, 4, at(5)));
     EXPECT_EQ(next.task.cursor, "c1");
     EXPECT_EQ(next.task.current_job_id, 300);
     // Cancelling drops the run: its cursor cannot be committed from any more.
@@ -220,6 +221,57 @@ TEST_P(ScrapeStoreTest, BeginRunResumesFromTheCursorAndRefusesAnotherJob) {
     EXPECT_FALSE(cancelled.task.cursor.has_value());
     EXPECT_FALSE(cancelled.task.current_job_id.has_value());
     EXPECT_EQ(store_->commit_page(page_of(next, {post("2")}, "c2")).error().code, ErrorCode::conflict);
+}
+
+// Finding A: a zombie invocation (its lease lost, the same job claimed again
+// and resumed from the same cursor) must not be able to write the run: every
+// write is guarded by the owning invocation's run token.
+TEST_P(ScrapeStoreTest, RunWritesAreGuardedByTheOwningInvocation) {
+    Task t = make_task();
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow zombie, store_->begin_run(t.id, 100, std::nullopt, 11, at(1)));
+    EXPECT_EQ(zombie.run_token, 11);
+    // The same job claimed again by another process: it resumes the run.
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow owner, store_->begin_run(t.id, 100, 100, 22, at(2)));
+    EXPECT_EQ(owner.run_token, 22);
+    EXPECT_EQ(owner.run_seq, zombie.run_seq);
+    // Both fetched page 1 from the same cursor: the zombie's commit is refused.
+    EXPECT_EQ(store_->commit_page(page_of(zombie, {post("1")}, "c1")).error().code, ErrorCode::conflict);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM scrape_posts"), 0);
+    GK_ASSERT_OK(store_->commit_page(page_of(owner, {post("1")}, "c1")));
+    // Nor can it finish, fail, detach or re-point the run.
+    EXPECT_EQ(store_->finish_run(t.id, 11, "{}", TaskState::completed, at(3)).error().code, ErrorCode::conflict);
+    EXPECT_EQ(store_->record_error(t.id, 11, "boom", TaskState::failed, at(3)).error().code, ErrorCode::conflict);
+    GK_ASSERT_OK(store_->detach_job(t.id, 100, 11, at(3)));
+    GK_ASSERT_OK(store_->note_account(t.id, 11, 99, "[99]", at(3)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow after, store_->get_task(t.id));
+    EXPECT_EQ(after.task.state, TaskState::active);
+    EXPECT_EQ(after.task.current_job_id, 100);
+    EXPECT_EQ(after.run_token, 22);
+    EXPECT_EQ(after.task.cursor, "c1");
+    EXPECT_EQ(after.task.account_id, 7);
+    EXPECT_FALSE(after.task.last_error.has_value());
+    // The owner's writes go through.
+    GK_ASSERT_OK(store_->record_error(t.id, 22, "transient", std::nullopt, at(4)));
+    GK_ASSERT_OK(store_->detach_job(t.id, 100, 22, at(4)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow detached, store_->get_task(t.id));
+    EXPECT_FALSE(detached.task.current_job_id.has_value());
+    EXPECT_FALSE(detached.run_token.has_value());
+    EXPECT_EQ(detached.task.cursor, "c1");
+    // release_run (start's recovery) clears a job still recorded.
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow next, store_->begin_run(t.id, 300, std::nullopt, 33, at(5)));
+    GK_ASSERT_OK(store_->release_run(t.id, 300, at(6)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow released, store_->get_task(t.id));
+    EXPECT_FALSE(released.task.current_job_id.has_value());
+    EXPECT_FALSE(released.run_token.has_value());
+    EXPECT_EQ(released.task.cursor, "c1");
+    EXPECT_EQ(store_->commit_page(page_of(next, {post("2")}, "c2")).error().code, ErrorCode::conflict);
+    // A failure on the last attempt, with the error, by the owner.
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow last, store_->begin_run(t.id, 400, std::nullopt, 44, at(7)));
+    EXPECT_EQ(last.task.cursor, "c1");
+    GK_ASSERT_OK(store_->record_error(t.id, 44, "gave up", TaskState::failed, at(8)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow failed, store_->get_task(t.id));
+    EXPECT_EQ(failed.task.state, TaskState::failed);
+    EXPECT_EQ(failed.task.last_error, "gave up");
 }
 
 TEST_P(ScrapeStoreTest, ProfilesKeepAHistoryOfTheirCounts) {
@@ -231,13 +283,13 @@ TEST_P(ScrapeStoreTest, ProfilesKeepAHistoryOfTheirCounts) {
     p.following = 10;
     p.post_count = 3;
     for (int run = 0; run < 2; ++run) {
-        GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100 + run, std::nullopt, at(run)));
+        GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100 + run, std::nullopt, 10 + run, at(run)));
         PageCommit c = page_of(row, {}, std::nullopt);
         c.profile = p;
         c.now = at(100 + run);
         GK_ASSERT_OK_AND_ASSIGN(CommitResult r, store_->commit_page(c));
         EXPECT_EQ(r.items_new, run == 0 ? 1 : 0);
-        GK_ASSERT_OK(store_->finish_run(t.id, row.run_seq, "{}", std::nullopt, at(100 + run)));
+        GK_ASSERT_OK(store_->finish_run(t.id, 10 + run, "{}", std::nullopt, at(100 + run)));
         p.followers += 50;
     }
     EXPECT_EQ(count("SELECT COUNT(*) FROM scrape_profiles"), 1);
@@ -257,7 +309,7 @@ TEST_P(ScrapeStoreTest, ProfilesKeepAHistoryOfTheirCounts) {
 
 TEST_P(ScrapeStoreTest, ResultsAreKeysetPagedInTheOrderFound) {
     Task t = make_task();
-    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, 1, at(1)));
     GK_ASSERT_OK(store_->commit_page(page_of(row, {post("5"), post("3"), post("8")}, std::nullopt)));
     std::vector<std::string> seen;
     std::optional<std::int64_t> after;
@@ -295,7 +347,7 @@ TEST_P(ScrapeStoreTest, ResultsAreKeysetPagedInTheOrderFound) {
 
 TEST_P(ScrapeStoreTest, RawAnswersAreStoredCompressedAndPruned) {
     Task t = make_task();
-    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, at(1)));
+    GK_ASSERT_OK_AND_ASSIGN(TaskRow row, store_->begin_run(t.id, 100, std::nullopt, 1, at(1)));
     std::string body = R"({"data":{"name":"travel"},"pad":")" + std::string(5000, 'x') + "\"}";
     body.push_back('\0');  // a NUL byte, which a TEXT column could not hold unencoded
     PageCommit c = page_of(row, {post("1")}, "c1");
@@ -303,17 +355,36 @@ TEST_P(ScrapeStoreTest, RawAnswersAreStoredCompressedAndPruned) {
     c.raw_body = body;
     c.now = at(50);
     GK_ASSERT_OK(store_->commit_page(c));
-    GK_ASSERT_OK_AND_ASSIGN(auto docs, store_->raw_documents(t.id));
+    GK_ASSERT_OK_AND_ASSIGN(auto docs, store_->raw_documents(t.id, std::nullopt, 10));
     ASSERT_EQ(docs.size(), 1u);
     EXPECT_EQ(docs[0].body, body);
     EXPECT_EQ(docs[0].size, static_cast<std::int64_t>(body.size()));
     EXPECT_EQ(docs[0].endpoint, "hashtag");
     EXPECT_FALSE(docs[0].cursor.has_value());  // fetched from the start
     EXPECT_LT(count("SELECT LENGTH(body) FROM scrape_raw_documents"), 1000);  // compressed
+    // Finding E: read back a page at a time (keyset on id).
+    PageCommit c2 = page_of(row, {post("2")}, "c2");
+    c2.from_cursor = "c1";
+    c2.run_page = 1;
+    c2.raw_endpoint = "hashtag";
+    c2.raw_body = "second";
+    c2.now = at(50);
+    GK_ASSERT_OK(store_->commit_page(c2));
+    GK_ASSERT_OK_AND_ASSIGN(auto one, store_->raw_documents(t.id, std::nullopt, 1));
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one[0].body, body);
+    GK_ASSERT_OK_AND_ASSIGN(auto two, store_->raw_documents(t.id, one[0].id, 1));
+    ASSERT_EQ(two.size(), 1u);
+    EXPECT_EQ(two[0].body, "second");
+    EXPECT_EQ(two[0].cursor, "c1");
+    GK_ASSERT_OK_AND_ASSIGN(auto none, store_->raw_documents(t.id, two[0].id, 1));
+    EXPECT_TRUE(none.empty());
+    EXPECT_EQ(store_->raw_documents(t.id, std::nullopt, 0).error().code, ErrorCode::invalid_argument);
+    EXPECT_EQ(store_->raw_documents(t.id, std::nullopt, 1001).error().code, ErrorCode::invalid_argument);
     GK_ASSERT_OK_AND_ASSIGN(std::int64_t kept, store_->prune_raw(t.id, at(50)));
     EXPECT_EQ(kept, 0);
     GK_ASSERT_OK_AND_ASSIGN(std::int64_t pruned, store_->prune_raw(t.id, at(51)));
-    EXPECT_EQ(pruned, 1);
+    EXPECT_EQ(pruned, 2);
     EXPECT_EQ(unpack_raw_body("not base64!").error().code, ErrorCode::data_loss);
 }
 

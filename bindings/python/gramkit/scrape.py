@@ -96,7 +96,7 @@ class Scrape(_Resource):
                 ``{"interval_s": n}`` / whole seconds / a timedelta.
             start: queue the first run now.
             **options: further task options by their operation name:
-                ``page_delay_ms`` (0..600 000), ``raw_retention_days``
+                ``page_delay_ms`` (0..120 000), ``raw_retention_days``
                 (0..3650, default 7).
 
         Returns:

@@ -162,7 +162,7 @@ void register_scrape_operations(OperationRegistry& r) {
            {{"kind", string, true, "profile, posts, hashtag or media"},
             {"target", string, true, "username (profile, posts), tag (hashtag) or media id/shortcode (media)"},
             {"options", object, false,
-             "{max_items (1-1000000), since (RFC 3339), page_delay_ms (0-600000), raw_retention_days (0-3650, "
+             "{max_items (1-1000000), since (RFC 3339), page_delay_ms (0-120000, below the account lease), raw_retention_days (0-3650, "
              "default 7; 0 = keep no raw answers)}"},
             {"schedule", object, false, "{cron: 5-field UTC expression} or {interval_s: seconds}"},
             {"start", boolean, false, "enqueue the first run now (default true)"}},
