@@ -22,73 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "c_test_harness.h"
 #include "gramkit/gramkit.h"
 #include "json_scan.h"
 
-/* ---- a tiny test framework ---------------------------------------------- */
-
-static const char *g_test_name = "";
-static int g_test_failed = 0;
-
-static void report_failure(const char *file, int line, const char *what) {
-    fprintf(stderr, "%s:%d: [%s] %s\n", file, line, g_test_name, what);
-    g_test_failed = 1;
-}
-
-#define CHECK(cond)                                         \
-    do {                                                    \
-        if (!(cond)) report_failure(__FILE__, __LINE__, "CHECK(" #cond ") failed"); \
-    } while (0)
-
-/* Stops the current test when `cond` fails (later steps depend on it). */
-#define REQUIRE(cond)                                       \
-    do {                                                    \
-        if (!(cond)) {                                      \
-            report_failure(__FILE__, __LINE__, "REQUIRE(" #cond ") failed"); \
-            return;                                         \
-        }                                                   \
-    } while (0)
-
-#define CHECK_RC(expr, expected)                                                                       \
-    do {                                                                                               \
-        int check_rc_ = (expr);                                                                        \
-        if (check_rc_ != (expected)) {                                                                 \
-            char check_msg_[1024];                                                                     \
-            snprintf(check_msg_, sizeof check_msg_, "%s returned %d (%s), expected %d (%s); last error: %s", \
-                     #expr, check_rc_, gk_error_name(check_rc_), (int)(expected), gk_error_name(expected),   \
-                     gk_last_error());                                                                 \
-            report_failure(__FILE__, __LINE__, check_msg_);                                            \
-        }                                                                                              \
-    } while (0)
-
-/* The last error message contains `needle`. */
-#define CHECK_ERROR_MENTIONS(needle)                                                         \
-    do {                                                                                     \
-        if (strstr(gk_last_error(), (needle)) == NULL) {                                     \
-            char check_msg_[1024];                                                           \
-            snprintf(check_msg_, sizeof check_msg_, "last error \"%s\" does not mention \"%s\"", \
-                     gk_last_error(), (needle));                                             \
-            report_failure(__FILE__, __LINE__, check_msg_);                                  \
-        }                                                                                    \
-    } while (0)
-
-typedef void (*test_fn)(void);
-struct test_case {
-    const char *name;
-    test_fn fn;
-};
-
-static void sleep_ms(long ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 /* ---- helpers ------------------------------------------------------------- */
 
-#define TEST_KEYS "k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define TEST_KEYS_OTHER "k1 ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM="
 
 /* Opens an engine on sqlite::memory:; `extra` adds members to the config
@@ -110,28 +49,6 @@ static gk_engine *open_engine_with(const char *storage_url, const char *extra) {
 }
 
 static gk_engine *open_engine(void) { return open_engine_with("sqlite::memory:", ""); }
-
-/* Runs an operation that must succeed and return valid JSON; returns the
- * result (gk_free it) or NULL after reporting. */
-static char *call_ok_at(const char *file, int line, gk_engine *e, const char *op, const char *params) {
-    char *out = NULL;
-    int rc = gk_call(e, op, params, &out);
-    if (rc != GK_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "gk_call(%s, %.200s) failed: %d %s: %s", op, params ? params : "NULL", rc,
-                 gk_error_name(rc), gk_last_error());
-        report_failure(file, line, msg);
-        gk_free(out);
-        return NULL;
-    }
-    if (out == NULL || !json_valid(out)) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "gk_call(%s) returned invalid JSON: %.300s", op, out ? out : "(NULL)");
-        report_failure(file, line, msg);
-    }
-    return out;
-}
-#define call_ok(e, op, params) call_ok_at(__FILE__, __LINE__, (e), (op), (params))
 
 /* Runs an operation that must fail with `expected`; checks the out-param
  * is NULL and the message is non-empty. */
@@ -1329,46 +1246,4 @@ static const struct test_case g_tests[] = {
     {"ratelimit_try_bad_arguments", test_ratelimit_try_bad_arguments},
 };
 
-static int selected(const char *name, int argc, char **argv) {
-    int i;
-    if (argc <= 1) return 1;
-    for (i = 1; i < argc; ++i)
-        if (strcmp(argv[i], name) == 0) return 1;
-    return 0;
-}
-
-int main(int argc, char **argv) {
-    size_t i;
-    int passed = 0, failed = 0, ran = 0;
-    const size_t count = sizeof g_tests / sizeof g_tests[0];
-
-    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-        for (i = 0; i < count; ++i) printf("%s\n", g_tests[i].name);
-        return 0;
-    }
-    if (setenv("GK_TEST_KEYS", TEST_KEYS, 1) != 0) {
-        perror("setenv");
-        return 2;
-    }
-    for (i = 0; i < count; ++i) {
-        if (!selected(g_tests[i].name, argc, argv)) continue;
-        g_test_name = g_tests[i].name;
-        g_test_failed = 0;
-        g_tests[i].fn();
-        ++ran;
-        if (g_test_failed) {
-            ++failed;
-            printf("FAIL %s\n", g_tests[i].name);
-        } else {
-            ++passed;
-            printf("ok   %s\n", g_tests[i].name);
-        }
-        fflush(stdout);
-    }
-    if (ran == 0) {
-        fprintf(stderr, "no test matched\n");
-        return 2;
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
-}
+int main(int argc, char **argv) { return run_tests(g_tests, sizeof g_tests / sizeof g_tests[0], argc, argv); }
