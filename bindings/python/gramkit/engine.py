@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import _native
 from .errors import FailedPreconditionError, InvalidArgumentError
-from .jobs import Jobs, Schedules, Workers
+from .jobs import Jobs, Schedules, Workers, in_job_handler
 from .resources import Accounts, Instagram, Proxies, Ratelimit, Sessions, Vault
 from .scrape import Scrape
 
@@ -179,8 +179,12 @@ class Engine:
         Waits for calls running on other threads to finish; calls started
         afterwards raise :class:`FailedPreconditionError`.  Pollers blocked
         in :meth:`next_event` return None within a fraction of a second.
-        Do not call it from an event callback.
+        Do not call it from an event callback.  From a job handler it raises
+        :class:`FailedPreconditionError` and leaves the engine open (it would
+        have to wait for the handler that is calling it).
         """
+        if in_job_handler():
+            raise FailedPreconditionError("Engine.close() must not be called from a job handler")
         self._state.stop()
         self._finalizer()
 

@@ -172,6 +172,16 @@ Handler = Callable[[JobContext], Any]
 _interrupted = threading.local()
 
 
+# Set while a handler runs on this thread: Engine.close() refuses there (it
+# would wait for the very call that is running it).
+_in_handler = threading.local()
+
+
+def in_job_handler() -> bool:
+    """True on a thread that is running a Python job handler."""
+    return getattr(_in_handler, "depth", 0) > 0
+
+
 def _error_text(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if not isinstance(exc, PermanentFailure):
@@ -185,6 +195,7 @@ def _run_handler(fn: Handler, ptr: int) -> int:
     from .engine import _dumps
 
     ctx = JobContext(ptr)
+    _in_handler.depth = getattr(_in_handler, "depth", 0) + 1
     try:
         try:
             result = fn(ctx)
@@ -210,6 +221,7 @@ def _run_handler(fn: Handler, ptr: int) -> int:
             _native.job_context_set_error(ptr, f"interrupted: {type(exc).__name__}")
             return _native.JOB_FAILED
     finally:
+        _in_handler.depth -= 1
         ctx._close()
 
 

@@ -166,6 +166,24 @@ class HandlerTest(EngineTestCase):
         self.assertEqual(self.jobs.run_pending(), 2)
         self.assertEqual(children, [{"from": job["id"]}])
 
+    def test_close_from_a_handler_is_refused(self) -> None:
+        refused = []
+
+        def closer(ctx: JobContext) -> Any:
+            try:
+                self.engine.close()
+            except gramkit.FailedPreconditionError as exc:
+                refused.append(str(exc))
+            return None
+
+        self.jobs.register_handler("test.closer", closer)
+        job = self.jobs.enqueue("test.closer")
+        self.assertEqual(self.jobs.run_pending(), 1)
+        self.assertEqual(len(refused), 1)
+        self.assertIn("job handler", refused[0])
+        self.assertFalse(self.engine.closed)
+        self.assertEqual(self.jobs.get(job["id"])["state"], "succeeded")
+
     def test_callback_survives_garbage_collection(self) -> None:
         results = []
         self.jobs.register_handler("test.gc", lambda ctx: results.append(ctx.id) or "ok")
