@@ -74,6 +74,11 @@ Result<std::string> normalize_target(TaskKind kind, std::string_view target) {
         case TaskKind::hashtag: {
             auto tag = instagram::endpoints::normalize_tag(target);
             if (!tag) return bad(tag.error());
+            // Instagram's tags are case-insensitive: #Travel and #travel are
+            // one tag, so they must be one task target (and one stored tag).
+            for (char& c : *tag) {
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            }
             return std::move(*tag);
         }
         case TaskKind::media:
