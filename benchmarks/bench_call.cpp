@@ -43,35 +43,17 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "gramkit/engine.hpp"
 #include "gramkit/gramkit.h"
 
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr int kAccounts = 1000;
 
-[[noreturn]] void die(const std::string& what) { throw std::runtime_error(what); }
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "gramkit-bench-call.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using gramkit::bench::die;
+using gramkit::bench::TempDir;
 
 // Minimal JSON string escaping for the config (paths from mkdtemp are plain,
 // but stay correct for any TMPDIR).
@@ -85,7 +67,7 @@ std::string json_string(const std::string& s) {
 }
 
 struct Fixture {
-    TempDir dir;  // declared first: removed last
+    TempDir dir{"gramkit-bench-call"};  // declared first: removed last
     std::unique_ptr<gramkit::Engine> engine;
     gk_engine* c_engine = nullptr;
     std::vector<std::int64_t> ids;     // pseudo-random read order

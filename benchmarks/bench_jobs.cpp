@@ -97,11 +97,11 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "storage/repositories.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using gramkit::Duration;
 using gramkit::Timestamp;
 using gramkit::storage::Backend;
@@ -120,7 +120,8 @@ constexpr std::string_view kKind = "bench.noop";
 constexpr std::string_view kPayload = "{}";
 constexpr std::string_view kOwner = "bench-worker";
 
-[[noreturn]] void die(const std::string& what) { throw std::runtime_error(what); }
+using gramkit::bench::die;
+using gramkit::bench::TempDir;
 
 enum class Db { sqlite, postgres };
 enum class Scope { cycle, drain };
@@ -134,27 +135,8 @@ struct Config {
 
 // --- temporary files ----------------------------------------------------------
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "gramkit-bench-jobs.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) die("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
 TempDir& temp_dir() {
-    static TempDir dir;
+    static TempDir dir("gramkit-bench-jobs");
     return dir;
 }
 

@@ -43,12 +43,12 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "gramkit/crypto.hpp"
 #include "storage/repositories.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using gramkit::Account;
 using gramkit::AccountStatus;
 using gramkit::storage::AccountRecord;
@@ -58,31 +58,13 @@ constexpr int kBatch = 100;
 constexpr int kReadAccounts = 10'000;
 constexpr std::int64_t kCreatedAt = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z in µs
 
-[[noreturn]] void die(const std::string& what) { throw std::runtime_error(what); }
+using gramkit::bench::die;
+using gramkit::bench::TempDir;
 
 // --- temporary files -----------------------------------------------------------
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "gramkit-bench.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) die("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
 TempDir& temp_dir() {
-    static TempDir dir;
+    static TempDir dir("gramkit-bench");
     return dir;
 }
 

@@ -18,7 +18,6 @@ json::Value posts(const std::vector<instagram::Post>& v) {
     return a;
 }
 
-json::Value optional_string(const std::optional<std::string>& s) { return s ? json::Value(*s) : json::Value(); }
 
 }  // namespace
 
@@ -38,7 +37,7 @@ json::Value to_json(const instagram::Post& p) {
     o.set("id", p.id);
     o.set("shortcode", p.shortcode);
     o.set("owner_id", p.owner_id);
-    o.set("owner_username", optional_string(p.owner_username));
+    o.set("owner_username", or_null(p.owner_username));
     o.set("taken_at", to_json(p.taken_at));
     o.set("caption", p.caption);
     o.set("hashtags", strings(p.hashtags));
@@ -53,7 +52,7 @@ json::Value to_json(const instagram::Post& p) {
 json::Value to_json(const instagram::PostsPage& page) {
     json::Value o = json::Value::object();
     o.set("items", posts(page.items));
-    o.set("next_cursor", optional_string(page.next_cursor));
+    o.set("next_cursor", or_null(page.next_cursor));
     o.set("has_next", page.has_next);
     return o;
 }
@@ -70,7 +69,7 @@ json::Value to_json(const instagram::Profile& p) {
     o.set("is_private", p.is_private);
     o.set("is_verified", p.is_verified);
     o.set("profile_pic_url", p.profile_pic_url);
-    o.set("external_url", optional_string(p.external_url));
+    o.set("external_url", or_null(p.external_url));
     o.set("recent_posts", to_json(p.recent_posts));
     return o;
 }
@@ -78,10 +77,10 @@ json::Value to_json(const instagram::Profile& p) {
 json::Value to_json(const instagram::HashtagPage& h) {
     json::Value o = json::Value::object();
     o.set("name", h.name);
-    o.set("media_count", h.media_count ? json::Value(*h.media_count) : json::Value());
+    o.set("media_count", or_null(h.media_count));
     o.set("top_posts", posts(h.top_posts));
     o.set("recent_posts", posts(h.recent_posts));
-    o.set("next_cursor", optional_string(h.next_cursor));
+    o.set("next_cursor", or_null(h.next_cursor));
     o.set("has_next", h.has_next);
     return o;
 }
@@ -92,10 +91,10 @@ json::Value to_json(const instagram::LoginResult& r) {
     json::Value o = json::Value::object();
     o.set("status", std::string(to_string(r.kind)));
     o.set("message", r.message);
-    o.set("user_id", optional_string(r.user_id));
-    o.set("two_factor_identifier", optional_string(r.two_factor_identifier));
+    o.set("user_id", or_null(r.user_id));
+    o.set("two_factor_identifier", or_null(r.two_factor_identifier));
     o.set("two_factor_methods", std::move(methods));
-    o.set("checkpoint_url", optional_string(r.checkpoint_url));
+    o.set("checkpoint_url", or_null(r.checkpoint_url));
     return o;
 }
 

@@ -14,7 +14,6 @@ json::Value embedded(const std::optional<std::string>& text) {
     return v ? std::move(*v) : json::Value(*text);
 }
 
-json::Value opt(const std::optional<std::string>& s) { return s ? json::Value(*s) : json::Value(); }
 
 }  // namespace
 
@@ -28,10 +27,10 @@ json::Value to_json(const jobs::Job& j) {
     o.set("attempts", j.attempts);
     o.set("max_attempts", j.max_attempts);
     o.set("state", std::string(jobs::to_string(j.state)));
-    o.set("lease_owner", opt(j.lease_owner));
+    o.set("lease_owner", or_null(j.lease_owner));
     o.set("lease_expires_at", to_json(j.lease_expires_at));
-    o.set("last_error", opt(j.last_error));
-    o.set("idempotency_key", opt(j.idempotency_key));
+    o.set("last_error", or_null(j.last_error));
+    o.set("idempotency_key", or_null(j.idempotency_key));
     o.set("progress", embedded(j.progress));
     o.set("result", embedded(j.result));
     o.set("input_expires_at", to_json(j.input_expires_at));
@@ -49,13 +48,13 @@ json::Value to_json(const jobs::Schedule& s) {
     o.set("payload", embedded(s.payload));
     o.set("priority", s.priority);
     o.set("max_attempts", s.max_attempts);
-    o.set("cron", opt(s.cron));
+    o.set("cron", or_null(s.cron));
     o.set("interval_s", s.interval ? json::Value(std::chrono::duration_cast<std::chrono::seconds>(*s.interval).count())
                                    : json::Value());
     o.set("enabled", s.enabled);
     o.set("next_fire_at", to_json(s.next_fire_at));
     o.set("last_fired_at", to_json(s.last_fired_at));
-    o.set("last_job_id", s.last_job_id ? json::Value(*s.last_job_id) : json::Value());
+    o.set("last_job_id", or_null(s.last_job_id));
     o.set("created_at", to_json(s.created_at));
     o.set("updated_at", to_json(s.updated_at));
     return o;

@@ -65,12 +65,7 @@ Result<json::Value> list(Engine& e, const Params& p) {
     f.after = p.opt_integer("after");
     f.limit = limit_or(p.opt_integer("limit"), 100);
     GK_ASSIGN_OR_RETURN(auto page, e.jobs().list(f));
-    json::Value items = json::Value::array();
-    for (const auto& j : page.items) items.push_back(to_json(j));
-    json::Value out = json::Value::object();
-    out.set("items", std::move(items));
-    out.set("next_after", page.next ? json::Value(*page.next) : json::Value());
-    return out;
+    return page_json(page.items, page.next, [](const auto& item) { return to_json(item); });
 }
 
 Result<json::Value> counts(Engine& e, const Params&) {
@@ -100,12 +95,7 @@ Result<jobs::ScheduleSpec> schedule_spec(const Params& p) {
 Result<json::Value> schedule_list(Engine& e, const Params& p) {
     GK_ASSIGN_OR_RETURN(auto page,
                         e.jobs().list_schedules(p.opt_integer("after"), limit_or(p.opt_integer("limit"), 100)));
-    json::Value items = json::Value::array();
-    for (const auto& s : page.items) items.push_back(to_json(s));
-    json::Value out = json::Value::object();
-    out.set("items", std::move(items));
-    out.set("next_after", page.next ? json::Value(*page.next) : json::Value());
-    return out;
+    return page_json(page.items, page.next, [](const auto& item) { return to_json(item); });
 }
 
 Result<json::Value> workers_start(Engine& e, const Params& p) {

@@ -8,8 +8,6 @@
 namespace gramkit::engine {
 namespace {
 
-json::Value opt_int(const std::optional<std::int64_t>& v) { return v ? json::Value(*v) : json::Value(); }
-json::Value opt_str(const std::optional<std::string>& v) { return v ? json::Value(*v) : json::Value(); }
 
 json::Value strings(const std::vector<std::string>& v) {
     json::Value out = json::Value::array();
@@ -26,12 +24,12 @@ json::Value to_json(const Account& a) {
     json::Value o = json::Value::object();
     o.set("id", a.id);
     o.set("username", a.username);
-    o.set("email", opt_str(a.email));
+    o.set("email", or_null(a.email));
     o.set("labels", strings(a.labels));
     o.set("status", to_string(a.status));
     o.set("status_reason", a.status_reason);
     o.set("cooldown_until", to_json(a.cooldown_until));
-    o.set("proxy_id", opt_int(a.proxy_id));
+    o.set("proxy_id", or_null(a.proxy_id));
     o.set("has_totp_seed", a.has_totp_seed);
     o.set("created_at", to_json(a.created_at));
     o.set("updated_at", to_json(a.updated_at));
@@ -56,7 +54,7 @@ json::Value to_json(const Proxy& p) {
     o.set("scheme", to_string(p.scheme));
     o.set("host", p.host);
     o.set("port", static_cast<std::int64_t>(p.port));
-    o.set("username", opt_str(p.username));
+    o.set("username", or_null(p.username));
     o.set("has_password", p.has_password);
     o.set("health", to_string(p.health));
     o.set("failure_count", p.failure_count);

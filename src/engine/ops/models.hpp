@@ -15,6 +15,13 @@
 
 namespace gramkit::engine {
 
+/// The value, or JSON null when absent (for optional numbers and strings;
+/// optional timestamps go through to_json).
+template <class T>
+json::Value or_null(const std::optional<T>& v) {
+    return v ? json::Value(*v) : json::Value();
+}
+
 json::Value to_json(Timestamp t);
 json::Value to_json(const std::optional<Timestamp>& t);
 json::Value to_json(const Account& a);
@@ -25,14 +32,22 @@ json::Value to_json(const RewrapReport& r);
 /// A cookie without its value.
 json::Value cookie_summary(const Cookie& c);
 
+/// Any keyset page in the Page<T> shape of meta.operations: {items,
+/// next_after}; `convert` turns one item into JSON (a lambda calling the
+/// to_json overload visible where the page type is known).
+template <class Items, class Convert>
+json::Value page_json(const Items& items, const std::optional<std::int64_t>& next_after, Convert convert) {
+    json::Value out_items = json::Value::array();
+    for (const auto& item : items) out_items.push_back(convert(item));
+    json::Value out = json::Value::object();
+    out.set("items", std::move(out_items));
+    out.set("next_after", or_null(next_after));
+    return out;
+}
+
 template <class T>
 json::Value page_to_json(const Page<T>& page) {
-    json::Value items = json::Value::array();
-    for (const auto& item : page.items) items.push_back(to_json(item));
-    json::Value out = json::Value::object();
-    out.set("items", std::move(items));
-    out.set("next_after", page.next_after ? json::Value(*page.next_after) : json::Value());
-    return out;
+    return page_json(page.items, page.next_after, [](const T& item) { return to_json(item); });
 }
 
 /// One shape for meta.operations' "types": {field: type description}.

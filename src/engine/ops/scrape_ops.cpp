@@ -20,20 +20,20 @@ json::Value to_json(const scrape::Task& t) {
     o.set("kind", scrape::to_string(t.kind));
     o.set("target", t.target);
     o.set("options", scrape::options_to_json(t.options));
-    o.set("schedule_id", t.schedule_id ? json::Value(*t.schedule_id) : json::Value());
+    o.set("schedule_id", or_null(t.schedule_id));
     o.set("state", scrape::to_string(t.state));
     o.set("pages", t.pages);
     o.set("items", t.items);
-    o.set("cursor", t.cursor ? json::Value(*t.cursor) : json::Value());
+    o.set("cursor", or_null(t.cursor));
     o.set("run_started_at", engine::to_json(t.run_started_at));
-    o.set("current_job_id", t.current_job_id ? json::Value(*t.current_job_id) : json::Value());
-    o.set("account_id", t.account_id ? json::Value(*t.account_id) : json::Value());
+    o.set("current_job_id", or_null(t.current_job_id));
+    o.set("account_id", or_null(t.account_id));
     json::Value last_run;
     if (t.last_run) {
         if (auto parsed = json::parse(*t.last_run)) last_run = std::move(*parsed);
     }
     o.set("last_run", std::move(last_run));
-    o.set("last_error", t.last_error ? json::Value(*t.last_error) : json::Value());
+    o.set("last_error", or_null(t.last_error));
     o.set("created_at", engine::to_json(t.created_at));
     o.set("updated_at", engine::to_json(t.updated_at));
     return o;
@@ -104,24 +104,14 @@ Result<json::Value> list(Engine& e, const Params& p) {
     f.after = p.opt_integer("after");
     f.limit = limit_or(p.opt_integer("limit"), 50);
     GK_ASSIGN_OR_RETURN(auto page, svc->list(f));
-    json::Value items = json::Value::array();
-    for (const auto& t : page.items) items.push_back(to_json(t));
-    json::Value out = json::Value::object();
-    out.set("items", std::move(items));
-    out.set("next_after", page.next_after ? json::Value(*page.next_after) : json::Value());
-    return out;
+    return page_json(page.items, page.next_after, [](const auto& item) { return to_json(item); });
 }
 
 Result<json::Value> results(Engine& e, const Params& p) {
     scrape::ScrapeService* svc = &e.scrape();
     GK_ASSIGN_OR_RETURN(auto page,
                         svc->results(p.integer("id"), p.opt_integer("after"), limit_or(p.opt_integer("limit"), 100)));
-    json::Value items = json::Value::array();
-    for (const auto& item : page.items) items.push_back(to_json(item));
-    json::Value out = json::Value::object();
-    out.set("items", std::move(items));
-    out.set("next_after", page.next_after ? json::Value(*page.next_after) : json::Value());
-    return out;
+    return page_json(page.items, page.next_after, [](const auto& item) { return to_json(item); });
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ Result<json::Value> checkout(Engine& e, const Params&) {
     json::Value o = json::Value::object();
     o.set("account_id", c.account_id);
     o.set("username", c.username);
-    o.set("proxy_id", c.proxy_id ? json::Value(*c.proxy_id) : json::Value());
+    o.set("proxy_id", or_null(c.proxy_id));
     return o;
 }
 
